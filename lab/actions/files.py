@@ -1,0 +1,72 @@
+"""Files on nodes: write, replace text in, delete; with daemon-reload and restarts."""
+
+from __future__ import annotations
+
+import base64
+
+from lab.cluster.node import Node, delete_file, file_mode, read_file, write_file
+from lab.errors import LabError
+from lab.ledger import FileState
+from lab.registry import FAULTS
+
+
+def record_file(ctx, node: Node, path: str, restart: tuple[str, ...] = ()) -> bytes | None:
+    """Record the file's current bytes and mode in the ledger, then return the bytes."""
+    data = read_file(node, path)
+    ctx.ledger.record(
+        FileState(
+            node=node.short_name,
+            path=path,
+            content_b64=base64.b64encode(data).decode() if data is not None else None,
+            mode=file_mode(node, path) if data is not None else None,
+            restart=list(restart or []),
+        )
+    )
+    return data
+
+
+def restart_units(node: Node, units: tuple[str, ...] | list[str]) -> None:
+    if units:
+        node.run(["systemctl", "daemon-reload"])
+        for unit in units:
+            node.run(["systemctl", "restart", unit])
+
+
+@FAULTS.register("write-file")
+def write_node_file(ctx, node: str, path: str, content: str, mode: int | None = None, restart: tuple[str, ...] = ()) -> None:
+    """Write a file on the node (created or replaced), then daemon-reload and restart units."""
+    target = ctx.node(node)
+    record_file(ctx, target, path, restart)
+    write_file(target, path, content.encode(), mode)
+    restart_units(target, restart)
+
+
+@FAULTS.register("replace-in-file")
+def replace_in_file(ctx, node: str, path: str, old: str, new: str, restart: tuple[str, ...] = ()) -> None:
+    """Replace text in a file on the node (every occurrence), then restart units."""
+    target = ctx.node(node)
+    data = read_file(target, path)
+    if data is None:
+        raise LabError(f"{path} does not exist on {node}", title="Fault cannot apply")
+    text = data.decode()
+    if old not in text:
+        raise LabError(f"{path} on {node} does not contain {old!r}", title="Fault cannot apply")
+    record_file(ctx, target, path, restart)
+    write_file(target, path, text.replace(old, new).encode(), file_mode(target, path))
+    restart_units(target, restart)
+
+
+@FAULTS.register("delete-file")
+def delete_node_file(ctx, node: str, path: str, restart: tuple[str, ...] = ()) -> None:
+    """Delete a file on the node, then restart units."""
+    target = ctx.node(node)
+    record_file(ctx, target, path, restart)
+    delete_file(target, path)
+    restart_units(target, restart)
+
+
+@FAULTS.register("run-on-node")
+def run_on_node(ctx, node: str, command: str) -> None:
+    """Run a shell command on the node. Not recorded for undo: for reference solutions (the
+    trainee's own commands), never for faults."""
+    ctx.node(node).sh(command, timeout=300)

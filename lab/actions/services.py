@@ -1,0 +1,37 @@
+"""systemd services on nodes (kubelet, containerd)."""
+
+from __future__ import annotations
+
+import time
+
+from lab.cluster.node import service_state
+from lab.errors import LabError
+from lab.ledger import ServiceState
+from lab.registry import FAULTS
+
+
+@FAULTS.register("stop-service")
+def stop_service(ctx, node: str, service: str, disable: bool = False) -> None:
+    """Stop a systemd service on the node (and disable it, so it stays down after a reboot)."""
+    target = ctx.node(node)
+    active, enabled = service_state(target, service)
+    ctx.ledger.record(ServiceState(node=target.short_name, service=service, active=active, enabled=enabled))
+    if disable:
+        target.run(["systemctl", "disable", service])
+    target.run(["systemctl", "stop", service])
+    for _ in range(30):
+        if not service_state(target, service)[0]:
+            return
+        time.sleep(1)
+    raise LabError(f"{service} on {node} is still active 30s after `systemctl stop`", title="Fault did not take")
+
+
+@FAULTS.register("start-service")
+def start_service(ctx, node: str, service: str, enable: bool = True) -> None:
+    """Start (and enable) a systemd service on the node."""
+    target = ctx.node(node)
+    active, enabled = service_state(target, service)
+    ctx.ledger.record(ServiceState(node=target.short_name, service=service, active=active, enabled=enabled))
+    if enable:
+        target.run(["systemctl", "enable", service])
+    target.run(["systemctl", "start", service])

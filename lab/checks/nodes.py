@@ -1,0 +1,67 @@
+"""Checks on nodes: readiness through the API, and services and files inside the node."""
+
+from __future__ import annotations
+
+from lab.checks.result import CheckResult
+from lab.cluster.node import read_file
+from lab.registry import CHECKS
+
+
+@CHECKS.register("node-ready")
+def node_ready(ctx, node: str) -> CheckResult:
+    """The node (control-plane, worker, worker2, …) reports Ready to the API server."""
+    container = ctx.node(node).container
+    obj = ctx.core.read_node(container)
+    condition = next((c for c in obj.status.conditions or [] if c.type == "Ready"), None)
+    if condition and condition.status == "True":
+        unschedulable = " (cordoned)" if obj.spec.unschedulable else ""
+        return CheckResult(True, f"node {node} is Ready{unschedulable}")
+    detail = f": {condition.message}" if condition and condition.message else ""
+    return CheckResult(False, f"node {node} is NotReady{detail}")
+
+
+@CHECKS.register("node-schedulable")
+def node_schedulable(ctx, node: str) -> CheckResult:
+    """The node is not cordoned."""
+    obj = ctx.core.read_node(ctx.node(node).container)
+    if obj.spec.unschedulable:
+        return CheckResult(False, f"node {node} is cordoned (SchedulingDisabled)")
+    return CheckResult(True, f"node {node} is schedulable")
+
+
+@CHECKS.register("service-active")
+def service_active(ctx, node: str, service: str, enabled: bool = True) -> CheckResult:
+    """A systemd service on the node is active (and, unless enabled is false, enabled at boot)."""
+    target = ctx.node(node)
+    state = target.run(["systemctl", "is-active", service], check=False).stdout.strip()
+    if state != "active":
+        return CheckResult(False, f"{service} on {node} is {state or 'unknown'}")
+    if enabled:
+        boot = target.run(["systemctl", "is-enabled", service], check=False).stdout.strip()
+        if boot != "enabled":
+            return CheckResult(False, f"{service} on {node} is active but {boot} (it won't survive a reboot)")
+    return CheckResult(True, f"{service} on {node} is active")
+
+
+@CHECKS.register("file-contains")
+def file_contains(ctx, node: str, path: str, text: str, present: bool = True) -> CheckResult:
+    """A file on the node contains text (or, with present: false, does not)."""
+    data = read_file(ctx.node(node), path)
+    if data is None:
+        return CheckResult(not present, f"{path} on {node} does not exist")
+    found = text in data.decode(errors="replace")
+    if found == present:
+        return CheckResult(True, f"{path} on {node} {'contains' if present else 'lacks'} {text!r}")
+    return CheckResult(False, f"{path} on {node} {'lacks' if present else 'still contains'} {text!r}")
+
+
+@CHECKS.register("command-succeeds")
+def command_succeeds(ctx, node: str, command: str, output_contains: str | None = None) -> CheckResult:
+    """A shell command on the node exits 0 (and prints output_contains, when given)."""
+    result = ctx.node(node).sh(command, check=False, timeout=60)
+    output = (result.stdout + result.stderr).strip()
+    if result.returncode != 0:
+        return CheckResult(False, f"`{command}` on {node} exited {result.returncode}: {output[-200:]}")
+    if output_contains is not None and output_contains not in output:
+        return CheckResult(False, f"`{command}` on {node} did not print {output_contains!r}")
+    return CheckResult(True, f"`{command}` on {node} succeeded")

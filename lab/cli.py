@@ -1,0 +1,358 @@
+"""The `cka-lab` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from lab.errors import LabError
+
+app = typer.Typer(
+    help="Break a real kind cluster the way the CKA exam does, then fix it. `cka-lab` alone opens the scenario browser.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+offline_app = typer.Typer(help="Prepare a machine with no internet: kind, node image and workload images built locally.")
+app.add_typer(offline_app, name="offline")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _progress(line: str) -> None:
+    err.print(f"[dim]• {line}[/dim]", highlight=False)
+
+
+def make_lab():
+    """The one factory the CLI (and the tests, through it) uses to build the engine."""
+    from lab.session import Lab
+
+    return Lab()
+
+
+@app.callback(invoke_without_command=True)
+def _root(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        if sys.stdout.isatty():
+            from tui.app import run_browser
+
+            run_browser(make_lab())
+        else:
+            out.print(ctx.get_help())
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_scenarios(as_json: JsonOption = False) -> None:
+    """List the scenario catalog."""
+    from lab.scenario import loader
+
+    rows = []
+    problems = []
+    for scenario_id, path in loader.catalog().items():
+        try:
+            s = loader.load_file(path)
+        except LabError as exc:
+            problems.append(exc.message)
+            continue
+        rows.append(
+            {
+                "id": s.id,
+                "title": s.title,
+                "domain": s.domain,
+                "difficulty": s.difficulty,
+                "steps": len(s.steps),
+                "workers": s.cluster.workers,
+            }
+        )
+    if as_json:
+        out.print_json(json.dumps(rows))
+    else:
+        table = Table("id", "title", "domain", "difficulty", "steps")
+        for row in rows:
+            table.add_row(row["id"], row["title"], row["domain"], row["difficulty"], str(row["steps"]))
+        out.print(table)
+    for problem in problems:
+        err.print(f"[red]invalid scenario:[/red] {problem}", highlight=False)
+
+
+@app.command()
+def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
+    """Check scenario files without touching any cluster; exit 1 if any is invalid."""
+    from lab.scenario import loader
+
+    ok, errors = loader.validate_paths(paths)
+    for file in ok:
+        out.print(f"[green]ok[/green] {file}", highlight=False)
+    for error in errors:
+        err.print(error, highlight=False, markup=False)
+    if errors or not ok:
+        if not ok and not errors:
+            err.print("no scenario files found")
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(write: Annotated[bool, typer.Option(help="Rewrite the committed schema file.")] = False) -> None:
+    """Print (or --write) the JSON Schema of scenario files."""
+    from lab.scenario import schema as schema_module
+
+    if write:
+        out.print(f"wrote {schema_module.write()}")
+    else:
+        sys.stdout.write(schema_module.generate())
+
+
+# --- the practice session ----------------------------------------------------------------------
+
+
+def _print_task(lab) -> None:
+    state = lab.require_state()
+    scenario = lab.scenario()
+    if state.finished:
+        out.print(f"[bold green]Scenario {scenario.id} complete.[/bold green]")
+        return
+    step = scenario.steps[state.step]
+    out.rule(f"{scenario.title} — step {state.step + 1}/{len(scenario.steps)}: {step.title}")
+    out.print(Markdown(step.task))
+    out.print(
+        "\n[dim]kubectl: `cka-lab shell` (KUBECONFIG set, alias k) · node shell: `cka-lab ssh control-plane` · "
+        "grade: `cka-lab check` · `cka-lab hint`[/dim]"
+    )
+
+
+@app.command()
+def start(
+    scenario: Annotated[str, typer.Argument(help="Scenario id (see `cka-lab list`) or path to a scenario file.")],
+    no_tui: Annotated[bool, typer.Option("--no-tui", help="Plain output even on a terminal.")] = False,
+) -> None:
+    """Create or reuse the lab cluster, apply the scenario and inject step 1."""
+    from lab.scenario import loader
+
+    path = loader.find(scenario)
+    model = loader.load_file(path)
+    lab = make_lab()
+    lab.start(model, path, _progress)
+    if sys.stdout.isatty() and not no_tui:
+        from tui.app import run_session
+
+        run_session(lab)
+    else:
+        _print_task(lab)
+
+
+@app.command()
+def status(as_json: JsonOption = False) -> None:
+    """Show the running session."""
+    lab = make_lab()
+    summary = lab.summary()
+    if as_json:
+        out.print_json(json.dumps(summary))
+        return
+    out.print(
+        f"{summary['title']} ({summary['scenario']}): step {summary['step']}/{summary['steps']}"
+        + (" — finished" if summary["finished"] else "")
+        + f", {summary['elapsed_seconds'] // 60} min, hints {summary['hints_used']}, solutions {summary['solutions_viewed']}"
+    )
+    _print_task(lab)
+
+
+@app.command()
+def check(as_json: JsonOption = False) -> None:
+    """Grade the current step. Exit 0 only when it passes; then the next step begins."""
+    lab = make_lab()
+    state = lab.require_state()
+    results = lab.run_checks()
+    passed = bool(results) and all(r.passed for _, r in results)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "step": state.step + 1,
+                    "passed": passed or state.finished,
+                    "checks": [{"type": t, "passed": r.passed, "message": r.message} for t, r in results],
+                }
+            )
+        )
+    else:
+        for check_type, result in results:
+            mark = "[green]✔[/green]" if result.passed else "[red]✘[/red]"
+            out.print(f"{mark} {result.message}  [dim]({check_type})[/dim]", highlight=False)
+    if state.finished:
+        return
+    if not passed:
+        raise typer.Exit(1)
+    lab.advance(_progress)
+    if not as_json:
+        out.print(f"[bold green]Step {state.step + 1} solved.[/bold green]")
+        _print_task(lab)
+
+
+@app.command()
+def hint() -> None:
+    """Reveal the next hint of the current step."""
+    lab = make_lab()
+    revealed = lab.reveal_hint()
+    total = len(lab.scenario().steps[lab.require_state().step].hints)
+    if revealed is None:
+        out.print(f"All {total} hints of this step are shown:")
+        for number, text in enumerate(lab.shown_hints(), 1):
+            out.print(f"{number}. {text}")
+        return
+    number, text = revealed
+    out.print(f"[bold]Hint {number}/{total}:[/bold] ", end="")
+    out.print(Markdown(text))
+
+
+@app.command()
+def solution(yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False) -> None:
+    """Show the solution of the current step (counted in your summary)."""
+    lab = make_lab()
+    lab.require_state()
+    if not yes and sys.stdin.isatty() and not typer.confirm("Show the solution? It is counted in your summary"):
+        raise typer.Exit(1)
+    out.print(Markdown(lab.reveal_solution()))
+
+
+@app.command()
+def reset() -> None:
+    """Undo every injected fault and the scenario's objects; the cluster is back to its baseline."""
+    lab = make_lab()
+    undone = lab.reset(_progress)
+    out.print(f"reset: {undone} change(s) undone; the cluster is back to its baseline")
+
+
+@app.command()
+def down() -> None:
+    """Delete the lab cluster."""
+    make_lab().down(_progress)
+    out.print("lab cluster deleted")
+
+
+@app.command()
+def selftest(
+    scenario: Annotated[Optional[str], typer.Argument(help="Scenario id or file.")] = None,  # noqa: UP007
+    all_: Annotated[bool, typer.Option("--all", help="Every scenario of the catalog.")] = False,
+) -> None:
+    """Prove scenarios on the real cluster: checks fail, reference solution passes, reset restores."""
+    import time
+
+    from lab.scenario import loader
+    from lab.selftest import selftest as run_selftest
+
+    if not scenario and not all_:
+        raise LabError("name a scenario or pass --all", title="Nothing to test")
+    paths = list(loader.catalog().values()) if all_ else [loader.find(scenario or "")]
+    lab = make_lab()
+    failed = []
+    for path in paths:
+        model = loader.load_file(path)
+        started = time.monotonic()
+        out.rule(f"selftest {model.id}")
+        try:
+            run_selftest(lab, model, path, _progress)
+            out.print(f"[green]PASS[/green] {model.id} in {time.monotonic() - started:.0f}s")
+        except LabError as exc:
+            failed.append(model.id)
+            out.print(f"[red]FAIL[/red] {model.id}: {exc}", highlight=False, markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+# --- shells ------------------------------------------------------------------------------------
+
+
+def _tool_path() -> str:
+    """PATH with the offline build's kubectl first, when there is one."""
+    from lab.offline.prepare import bin_dir
+
+    path = os.environ.get("PATH", "")
+    return f"{bin_dir()}{os.pathsep}{path}" if (bin_dir() / "kubectl").exists() else path
+
+
+@app.command()
+def shell() -> None:
+    """A subshell with the lab's KUBECONFIG and the `k` alias (exit to come back)."""
+    lab = make_lab()
+    raise typer.Exit(open_shell(lab))
+
+
+def open_shell(lab) -> int:
+    import subprocess
+
+    if not lab.cluster.kubeconfig.exists():
+        raise LabError("the lab cluster has no kubeconfig", hint="start a scenario first: cka-lab start <scenario>")
+    env = {**os.environ, "KUBECONFIG": str(lab.cluster.kubeconfig), "PATH": _tool_path(), "CKA_LAB_SHELL": "1"}
+    rc = Path(tempfile.mkdtemp(prefix="cka-lab-")) / "bashrc"
+    rc.write_text(
+        "[ -f ~/.bashrc ] && . ~/.bashrc\n"
+        "alias k=kubectl\n"
+        "command -v kubectl >/dev/null && . <(kubectl completion bash) && complete -o default -F __start_kubectl k\n"
+        'PS1="(cka-lab) $PS1"\n'
+        'echo "cka-lab shell: KUBECONFIG=$KUBECONFIG — type exit to return"\n'
+    )
+    bash = shutil.which("bash")
+    argv = [bash, "--rcfile", str(rc), "-i"] if bash else [os.environ.get("SHELL", "/bin/sh")]
+    return subprocess.call(argv, env=env)
+
+
+@app.command()
+def ssh(
+    node: Annotated[str, typer.Argument(help="control-plane, worker, worker2, …")],
+    command: Annotated[Optional[list[str]], typer.Argument(help="Command to run instead of a shell.")] = None,  # noqa: UP007
+) -> None:
+    """A shell inside a node, as `ssh` to a node in the exam."""
+    lab = make_lab()
+    raise typer.Exit(open_node_shell(lab, node, command or []))
+
+
+def open_node_shell(lab, node: str, command: list[str]) -> int:
+    import subprocess
+
+    target = lab.cluster.node(node)
+    tty = ["-it"] if sys.stdin.isatty() else ["-i"]
+    argv = ["docker", "exec", *tty, "-e", "TERM=" + os.environ.get("TERM", "xterm"), target.container]
+    argv += command or ["bash", "-l"]
+    return subprocess.call(argv)
+
+
+# --- offline -----------------------------------------------------------------------------------
+
+
+@offline_app.command("prepare")
+def offline_prepare() -> None:
+    """Docker engine, kind, node image and workload images, built from package registries (cached)."""
+    from lab.offline.prepare import prepare
+    from lab.settings import load
+
+    timings = prepare(err)
+    total = sum(timings.values())
+    out.print(f"offline build ready in {total:.0f}s; node image: {load().node_image}")
+
+
+def main() -> None:
+    try:
+        app()
+    except LabError as exc:
+        err.print(f"[bold red]{exc.title}:[/bold red] {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"[yellow]→ {exc.hint}[/yellow]", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted; if faults were being injected, run `cka-lab reset`")
+        sys.exit(130)

@@ -1,0 +1,240 @@
+"""The one kind cluster cka-lab creates and owns.
+
+Every command goes through cka-lab's own kubeconfig file (in its state directory): kind writes
+it there with --kubeconfig, and the Kubernetes client reads only that file. The user's
+~/.kube/config and current context are never read or changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab import paths
+from lab.cluster import kindbin
+from lab.cluster.node import Node
+from lab.imageref import containerd_name
+from lab.errors import ClusterError, CommandError, SafetyError
+from lab.settings import Settings
+from lab.shell import run
+
+KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+KIND_ROLE_LABEL = "io.x-k8s.kind.role"
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class LabCluster:
+    settings: Settings
+    state_dir: Path
+
+    @classmethod
+    def from_settings(cls, settings: Settings, state_dir: Path | None = None) -> LabCluster:
+        return cls(settings, state_dir or paths.state_dir())
+
+    @property
+    def name(self) -> str:
+        return self.settings.cluster_name
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / "kubeconfig"
+
+    @property
+    def ownership_record(self) -> Path:
+        return self.state_dir / "cluster.json"
+
+    def kind(self) -> str:
+        return kindbin.ensure_kind(self.settings.kind_binary)
+
+    def _env(self) -> dict[str, str]:
+        # Belt and braces: even a kind subcommand without --kubeconfig sees only ours.
+        return {"KUBECONFIG": str(self.kubeconfig)}
+
+    # --- discovery ---------------------------------------------------------------------------
+
+    def node_containers(self) -> list[tuple[str, str, str]]:
+        """(name, role, container id) of every node container of this cluster, running or not."""
+        out = run(
+            [
+                "docker", "ps", "-a", "--filter", f"label={KIND_CLUSTER_LABEL}={self.name}",
+                "--format", "{{.Names}}\t{{.Label \"" + KIND_ROLE_LABEL + "\"}}\t{{.ID}}",
+            ],
+            context="listing the lab's node containers",
+        )
+        rows = [tuple(line.split("\t")) for line in out.stdout.splitlines() if line.strip()]
+        return sorted(rows, key=lambda r: (r[1] != "control-plane", r[0]))  # type: ignore[return-value]
+
+    def exists(self) -> bool:
+        return bool(self.node_containers())
+
+    def nodes(self) -> list[Node]:
+        return [Node(name, role, self.name) for name, role, _ in self.node_containers()]
+
+    def node(self, short_name: str) -> Node:
+        for node in self.nodes():
+            if short_name in (node.short_name, node.container):
+                return node
+        valid = ", ".join(n.short_name for n in self.nodes()) or "(no nodes: run `cka-lab start`)"
+        raise ClusterError(f"no node named '{short_name}' in the lab cluster; nodes: {valid}", title="Unknown node")
+
+    def is_owned(self) -> bool:
+        if not self.ownership_record.exists():
+            return False
+        record = json.loads(self.ownership_record.read_text())
+        current = sorted(cid for _, _, cid in self.node_containers())
+        return record.get("name") == self.name and sorted(record.get("containers", [])) == current and bool(current)
+
+    def assert_owned(self) -> None:
+        """Refuse to touch a cluster cka-lab did not create (a same-named cluster made by hand)."""
+        if not self.is_owned():
+            raise SafetyError(
+                f"the kind cluster '{self.name}' was not created by cka-lab (or was re-created behind its back); "
+                "cka-lab only injects faults into its own cluster",
+                hint="run `cka-lab down` then `cka-lab start <scenario>`, or set CKA_LAB_CLUSTER to another name",
+            )
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def config_yaml(self, workers: int) -> str:
+        nodes = "\n".join(["- role: control-plane"] + ["- role: worker"] * workers)
+        return f"kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: {self.name}\nnodes:\n{nodes}\n"
+
+    def create(self, workers: int = 1, progress: Progress = _quiet) -> None:
+        kind = self.kind()
+        config = self.state_dir / "kind-config.yaml"
+        config.write_text(self.config_yaml(workers))
+        argv = [
+            kind, "create", "cluster", "--name", self.name, "--image", self.settings.node_image,
+            "--config", str(config), "--kubeconfig", str(self.kubeconfig), "--wait", "0s",
+        ]
+        progress(f"creating kind cluster '{self.name}' ({1 + workers} nodes, image {self.settings.node_image})")
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **self._env()}
+        )
+        lines: list[str] = []
+        assert proc.stdout
+        for line in proc.stdout:
+            line = line.strip()
+            if line:
+                lines.append(line)
+                progress(line)
+        if proc.wait() != 0:
+            raise CommandError(argv, proc.returncode, "\n".join(lines[-30:]), context="creating the lab cluster")
+        self.ownership_record.write_text(
+            json.dumps({"name": self.name, "containers": [cid for _, _, cid in self.node_containers()]})
+        )
+        self.kubeconfig.chmod(0o600)
+
+    def delete(self, progress: Progress = _quiet) -> None:
+        if not self.exists():
+            progress(f"no cluster named '{self.name}'")
+        else:
+            progress(f"deleting kind cluster '{self.name}'")
+            run([self.kind(), "delete", "cluster", "--name", self.name, "--kubeconfig", str(self.kubeconfig)],
+                env=self._env(), context="deleting the lab cluster")
+        self.ownership_record.unlink(missing_ok=True)
+        self.kubeconfig.unlink(missing_ok=True)
+
+    def ensure(self, workers: int = 1, progress: Progress = _quiet) -> bool:
+        """Create the cluster, or reuse ours if it has enough workers. True when created."""
+        if self.exists():
+            self.assert_owned()
+            have = sum(1 for n in self.nodes() if n.role == "worker")
+            if have >= workers:
+                self._start_stopped_nodes(progress)
+                progress(f"reusing kind cluster '{self.name}' ({len(self.nodes())} nodes)")
+                self.refresh_kubeconfig()
+                return False
+            raise ClusterError(
+                f"the lab cluster has {have} worker(s) and this scenario needs {workers}",
+                hint="run `cka-lab down` and start again to re-create it with more workers",
+            )
+        self.create(workers, progress)
+        return True
+
+    def _start_stopped_nodes(self, progress: Progress) -> None:
+        stopped = run(
+            ["docker", "ps", "-a", "--filter", f"label={KIND_CLUSTER_LABEL}={self.name}",
+             "--filter", "status=exited", "--format", "{{.Names}}"]
+        ).stdout.split()
+        if stopped:
+            progress(f"starting stopped node containers: {', '.join(stopped)}")
+            run(["docker", "start", *stopped])
+
+    def refresh_kubeconfig(self) -> None:
+        """Re-export our kubeconfig (the API server's host port changes when Docker restarts)."""
+        out = run([self.kind(), "get", "kubeconfig", "--name", self.name], env=self._env())
+        self.kubeconfig.write_text(out.stdout)
+        self.kubeconfig.chmod(0o600)
+
+    def load_images(self, images: list[str], progress: Progress = _quiet) -> None:
+        """Make images available on every node: skipped where containerd has them already,
+        else from the local Docker engine (pulled there first if missing)."""
+        nodes = self.nodes()
+        for image in images:
+            full = containerd_name(image)
+            missing = [n for n in nodes if full not in n.run(["crictl", "images", "-o", "json"]).stdout]
+            if not missing:
+                continue
+            if run(["docker", "image", "inspect", image], check=False).returncode != 0:
+                progress(f"pulling {image}")
+                run(["docker", "pull", image], context=f"pulling {image}")
+            progress(f"loading {image} into {', '.join(n.short_name for n in missing)}")
+            run([self.kind(), "load", "docker-image", image, "--name", self.name,
+                 "--nodes", ",".join(n.container for n in missing)], env=self._env())
+
+    def api_client(self):
+        """A Kubernetes API client bound to our kubeconfig file and nothing else."""
+        from kubernetes import config
+
+        if not self.kubeconfig.exists():
+            raise ClusterError("the lab cluster has no kubeconfig yet", hint="run `cka-lab start <scenario>`")
+        return config.new_client_from_config(config_file=str(self.kubeconfig))
+
+    def wait_until_healthy(self, timeout: float = 300, progress: Progress = _quiet) -> None:
+        """Every node Ready and every kube-system pod Ready."""
+        from kubernetes import client
+
+        deadline = time.monotonic() + timeout
+        core = client.CoreV1Api(self.api_client())
+        last = ""
+        while True:
+            problems: list[str] = []
+            try:
+                for node in core.list_node().items:
+                    ready = next((c.status for c in node.status.conditions or [] if c.type == "Ready"), "Unknown")
+                    if ready != "True":
+                        problems.append(f"node {node.metadata.name} not Ready")
+                pods = core.list_namespaced_pod("kube-system").items
+                if not pods:
+                    problems.append("no kube-system pods yet")
+                for pod in pods:
+                    if not _pod_ready(pod):
+                        problems.append(f"pod {pod.metadata.name} not Ready ({pod.status.phase})")
+            except Exception as exc:  # the API server may be restarting
+                problems.append(f"API server not answering ({type(exc).__name__})")
+            if not problems:
+                return
+            summary = problems[0] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+            if summary != last:
+                progress(f"waiting: {summary}")
+                last = summary
+            if time.monotonic() > deadline:
+                raise ClusterError("the lab cluster did not become healthy in time: " + "; ".join(problems))
+            time.sleep(2)
+
+
+def _pod_ready(pod) -> bool:
+    if pod.status.phase == "Succeeded":
+        return True
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])

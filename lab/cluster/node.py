@@ -1,0 +1,85 @@
+"""A kind node: a Docker container running systemd, kubelet and containerd.
+
+Like kind's own node interface, a node only knows how to run a command, its role and its IP;
+everything else (reading and writing files, systemctl) is a helper built on `run`."""
+
+from __future__ import annotations
+
+import base64
+import shlex
+import subprocess
+from dataclasses import dataclass
+
+from lab.errors import CommandError
+from lab.shell import run
+
+
+@dataclass(frozen=True)
+class Node:
+    container: str
+    """Docker container name, e.g. cka-lab-control-plane."""
+    role: str
+    """control-plane or worker (kind's io.x-k8s.kind.role label)."""
+    cluster: str
+
+    @property
+    def short_name(self) -> str:
+        """The name scenarios use: control-plane, worker, worker2, ..."""
+        return self.container.removeprefix(self.cluster + "-")
+
+    def run(
+        self, argv: list[str], *, input: str | bytes | None = None, check: bool = True, timeout: float | None = 120
+    ) -> subprocess.CompletedProcess[str]:
+        docker = ["docker", "exec", *(["-i"] if input is not None else []), self.container]
+        return run([*docker, *argv], input=input, check=check, timeout=timeout)
+
+    def sh(self, script: str, *, check: bool = True, timeout: float | None = 120) -> subprocess.CompletedProcess[str]:
+        return self.run(["sh", "-c", script], check=check, timeout=timeout)
+
+    def ip(self) -> str:
+        out = run(
+            ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", self.container]
+        )
+        return out.stdout.split()[0]
+
+
+def read_file(node: Node, path: str) -> bytes | None:
+    """The file's bytes, or None when it does not exist (binary-safe through base64)."""
+    out = node.sh(f"if [ -e {shlex.quote(path)} ]; then base64 -w0 {shlex.quote(path)}; else echo MISSING; fi")
+    text = out.stdout.strip()
+    if text == "MISSING":
+        return None
+    return base64.b64decode(text)
+
+
+def file_mode(node: Node, path: str) -> int | None:
+    out = node.run(["stat", "-c", "%a", path], check=False)
+    return int(out.stdout.strip(), 8) if out.returncode == 0 else None
+
+
+def write_file(node: Node, path: str, data: bytes, mode: int | None = None) -> None:
+    """Write atomically (temp file + rename in the same directory), so a watcher such as the
+    kubelet never sees half a static pod manifest; it ignores dot files, like the temp file."""
+    quoted = shlex.quote(path)
+    directory, _, base = path.rpartition("/")
+    tmp = shlex.quote(f"{directory}/.cka-lab-tmp-{base}")
+    chmod = f"chmod {mode:o} {tmp} && " if mode is not None else ""
+    script = f"mkdir -p $(dirname {quoted}) && base64 -d > {tmp} && {chmod}mv -f {tmp} {quoted}"
+    node.run(["sh", "-c", script], input=base64.b64encode(data))
+
+
+def delete_file(node: Node, path: str) -> None:
+    node.run(["rm", "-f", path])
+
+
+def service_state(node: Node, service: str) -> tuple[bool, bool]:
+    """(active, enabled) of a systemd unit on the node."""
+    active = node.run(["systemctl", "is-active", service], check=False).stdout.strip() == "active"
+    enabled = node.run(["systemctl", "is-enabled", service], check=False).stdout.strip() == "enabled"
+    return active, enabled
+
+
+def must(result: subprocess.CompletedProcess[str], what: str) -> str:
+    if result.returncode != 0:
+        raise CommandError(result.args, result.returncode, result.stderr + result.stdout, context=what)
+    return result.stdout

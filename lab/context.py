@@ -1,0 +1,48 @@
+"""What faults and checks receive: the lab cluster, its API client (made once), the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from lab.cluster.lab_cluster import LabCluster
+from lab.cluster.node import Node
+from lab.ledger import Ledger
+
+
+@dataclass
+class LabContext:
+    cluster: LabCluster
+    ledger: Ledger
+    _node_cache: dict[str, Node] = field(default_factory=dict)
+
+    @cached_property
+    def api(self) -> Any:
+        return self.cluster.api_client()
+
+    @cached_property
+    def core(self) -> Any:
+        from kubernetes import client
+
+        return client.CoreV1Api(self.api)
+
+    @cached_property
+    def apps(self) -> Any:
+        from kubernetes import client
+
+        return client.AppsV1Api(self.api)
+
+    @cached_property
+    def dynamic(self) -> Any:
+        from kubernetes.dynamic import DynamicClient
+
+        return DynamicClient(self.api)
+
+    def node(self, name: str) -> Node:
+        if name not in self._node_cache:
+            self._node_cache[name] = self.cluster.node(name)
+        return self._node_cache[name]
+
+    def resource(self, api_version: str, kind: str) -> Any:
+        return self.dynamic.resources.get(api_version=api_version, kind=kind)

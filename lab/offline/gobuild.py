@@ -1,0 +1,169 @@
+"""Go-built tools of the offline path: kind, Kubernetes, etcd, CoreDNS and crictl, each from its
+Go module through the module proxy, in a small wrapper module of its own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab import versions
+from lab.shell import run
+
+_GO_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false"}
+
+
+@dataclass(frozen=True)
+class GoBuild:
+    """Packages built out of one wrapper module that requires `module@version`."""
+
+    name: str
+    module: str
+    version: str
+    packages: tuple[str, ...]
+    ldflags: str = "-s -w"
+    main_source: str | None = None
+    """Source of a wrapper main package, for modules that ship no buildable main."""
+    replaces: tuple[tuple[str, str], ...] = ()
+
+    def inputs(self) -> dict:
+        return {
+            "module": self.module,
+            "version": self.version,
+            "packages": self.packages,
+            "ldflags": self.ldflags,
+            "main": self.main_source,
+            "replaces": self.replaces,
+        }
+
+
+def kubernetes_build() -> GoBuild:
+    version = versions.KUBERNETES_VERSION
+    major, minor = version.lstrip("v").split(".")[:2]
+    staging = "v0." + ".".join(version.lstrip("v").split(".")[1:])
+    pkg = "k8s.io/component-base/version"
+    client = "k8s.io/client-go/pkg/version"
+    ldflags = " ".join(
+        [
+            "-s -w",
+            *(
+                f"-X {p}.{k}={v}"
+                for p in (pkg, client)
+                for k, v in (
+                    ("gitVersion", version),
+                    ("gitMajor", major),
+                    ("gitMinor", minor),
+                    ("gitTreeState", "clean"),
+                    ("buildDate", "1970-01-01T00:00:00Z"),
+                )
+            ),
+        ]
+    )
+    return GoBuild(
+        name="kubernetes",
+        module="k8s.io/kubernetes",
+        version=version,
+        packages=tuple(
+            f"k8s.io/kubernetes/cmd/{c}"
+            for c in (
+                "kube-apiserver",
+                "kube-controller-manager",
+                "kube-scheduler",
+                "kube-proxy",
+                "kubelet",
+                "kubeadm",
+                "kubectl",
+            )
+        ),
+        ldflags=ldflags,
+        # k8s.io/kubernetes points its staging modules at ./staging with replace directives,
+        # which a dependent module cannot follow: pin each to its published v0.x twin instead.
+        replaces=tuple((m, staging) for m in _STAGING_MODULES),
+    )
+
+
+_STAGING_MODULES = (
+    "k8s.io/api", "k8s.io/apiextensions-apiserver", "k8s.io/apimachinery", "k8s.io/apiserver",
+    "k8s.io/cli-runtime", "k8s.io/client-go", "k8s.io/cloud-provider", "k8s.io/cluster-bootstrap",
+    "k8s.io/code-generator", "k8s.io/component-base", "k8s.io/component-helpers",
+    "k8s.io/controller-manager", "k8s.io/cri-api", "k8s.io/cri-client", "k8s.io/csi-translation-lib",
+    "k8s.io/dynamic-resource-allocation", "k8s.io/endpointslice", "k8s.io/externaljwt", "k8s.io/kms",
+    "k8s.io/kube-aggregator", "k8s.io/kube-controller-manager", "k8s.io/kube-proxy",
+    "k8s.io/kube-scheduler", "k8s.io/kubectl", "k8s.io/kubelet", "k8s.io/metrics",
+    "k8s.io/mount-utils", "k8s.io/pod-security-admission", "k8s.io/sample-apiserver",
+    "k8s.io/sample-cli-plugin", "k8s.io/sample-controller",
+)
+
+ETCD_MAIN = """package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+"""
+
+
+def component_builds() -> list[GoBuild]:
+    return [
+        GoBuild("kind", "sigs.k8s.io/kind", versions.KIND_VERSION, ("sigs.k8s.io/kind",)),
+        kubernetes_build(),
+        GoBuild(
+            "etcd",
+            "go.etcd.io/etcd/server/v3",
+            versions.ETCD_VERSION,
+            ("./cmd/etcd",),
+            main_source=ETCD_MAIN,
+        ),
+        GoBuild("etcdctl", "go.etcd.io/etcd/etcdctl/v3", versions.ETCD_VERSION, ("go.etcd.io/etcd/etcdctl/v3",)),
+        GoBuild("coredns", "github.com/coredns/coredns", versions.COREDNS_VERSION, ("github.com/coredns/coredns",)),
+        GoBuild(
+            "crictl", "sigs.k8s.io/cri-tools", versions.CRICTL_VERSION, ("sigs.k8s.io/cri-tools/cmd/crictl",)
+        ),
+    ]
+
+
+def go_binary() -> str:
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    if not go:
+        from lab.errors import LabError
+
+        raise LabError(
+            "the Go toolchain is needed to build kind and Kubernetes offline, and none is on PATH",
+            title="Go not found",
+            hint="install Go (e.g. `apt-get install golang-go`, or from the Go site) and run again",
+        )
+    return go
+
+
+def build(spec: GoBuild, workdir: Path, bindir: Path) -> None:
+    """Write the wrapper module, resolve it through the module proxy, build into bindir."""
+    src = workdir / spec.name
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    lines = ["module ckalab.build/" + spec.name, "", "go 1.24.0", "", f"require {spec.module} {spec.version}"]
+    if spec.replaces:
+        lines += ["", "replace ("] + [f"\t{m} => {m} {v}" for m, v in spec.replaces] + [")"]
+    (src / "go.mod").write_text("\n".join(lines) + "\n")
+    imports = [p for p in spec.packages if not p.startswith("./")]
+    tools = "//go:build tools\n\npackage tools\n\nimport (\n" + "".join(f'\t_ "{p}"\n' for p in imports) + ")\n"
+    if imports:
+        (src / "tools.go").write_text(tools)
+    if spec.main_source:
+        main_dir = src / "cmd" / spec.name
+        main_dir.mkdir(parents=True)
+        (main_dir / "main.go").write_text(spec.main_source)
+    go = go_binary()
+    env = {**_GO_ENV, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
+    run([go, "mod", "tidy"], cwd=src, env=env, context=f"resolving {spec.module}@{spec.version}")
+    bindir.mkdir(parents=True, exist_ok=True)
+    run(
+        [go, "build", "-trimpath", "-ldflags", spec.ldflags, "-o", str(bindir) + "/", *spec.packages],
+        cwd=src,
+        env=env,
+        context=f"building {spec.name}",
+    )

@@ -1,0 +1,145 @@
+"""The kind node image of the offline path: kind's own node files (taken from the kind module in
+the Go module cache), a Debian root filesystem with containerd, the Kubernetes binaries built
+here, and every image the cluster needs preloaded into containerd, as `kind build node-image` does."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from lab import versions
+from lab.errors import CommandError
+from lab.offline.images import FILES, PODNET_IMAGE
+from lab.imageref import containerd_name
+from lab.shell import run
+
+NODE_ROOTFS_IMAGE = "cka-lab/node-rootfs:" + versions.DEBIAN_SUITE
+OFFLINE_NODE_IMAGE = f"cka-lab/node:{versions.KUBERNETES_VERSION}"
+NODE_WRAPPER_PATH = "/usr/local/sbin/cka-lab-runc"
+NODE_BINARIES = ("kubeadm", "kubelet", "kubectl", "crictl", "etcdctl")
+
+# The same clean-up and service set-up as kind's base image Dockerfile.
+SETUP_SCRIPT = r"""set -eux
+find /lib/systemd/system/sysinit.target.wants/ -name "systemd-tmpfiles-setup.service" -delete
+rm -f /lib/systemd/system/multi-user.target.wants/* /etc/systemd/system/*.wants/* \
+      /lib/systemd/system/local-fs.target.wants/* /lib/systemd/system/sockets.target.wants/*udev* \
+      /lib/systemd/system/sockets.target.wants/*initctl* /lib/systemd/system/basic.target.wants/*
+echo "ReadKMsg=no" >> /etc/systemd/journald.conf
+ln -sf "$(command -v systemd)" /sbin/init
+systemctl enable kubelet.service containerd.service undo-mount-hacks.service
+systemctl mask systemd-binfmt.service
+mkdir -p /etc/kubernetes/manifests /opt/cni/bin
+# kind's containerd unit runs /usr/local/bin/containerd; Debian installs it in /usr/bin
+ln -sf /usr/bin/containerd /usr/local/bin/containerd
+ln -sf /usr/bin/ctr /usr/local/bin/ctr
+for plugin in host-local loopback ptp portmap bridge; do ln -sf /usr/lib/cni/$plugin /opt/cni/bin/$plugin; done
+ctr oci spec \
+  | jq '.hooks.createContainer[.hooks.createContainer| length] |= . + {"path": "/kind/bin/mount-product-files.sh"}' \
+  | jq 'del(.process.rlimits)' > /etc/containerd/cri-base.json
+chmod 0755 /kind/bin /kind/bin/* /usr/local/bin/* /usr/bin/kubeadm /usr/bin/kubelet /usr/bin/kubectl
+"""
+
+
+def kind_base_files(go: str) -> Path:
+    """kind's images/base/files in the module cache (downloaded through the module proxy)."""
+    out = run([go, "mod", "download", "-json", f"sigs.k8s.io/kind@{versions.KIND_VERSION}"], cwd="/")
+    import json
+
+    return Path(json.loads(out.stdout)["Dir"]) / "images" / "base" / "files"
+
+
+def containerd_config(base_files: Path, with_runtime_shim: bool) -> str:
+    config = (base_files / "etc" / "containerd" / "config.toml").read_text()
+    if with_runtime_shim:
+        # Pods run privileged too (kube-proxy): the node's runc needs the same shim as the host's.
+        config = config.replace(
+            "SystemdCgroup = true",
+            f'SystemdCgroup = true\n    BinaryName = "{NODE_WRAPPER_PATH}"',
+        )
+    return config
+
+
+def assemble_tree(tree: Path, base_files: Path, bindir: Path, with_runtime_shim: bool) -> None:
+    """Lay out the files the node image adds on top of the Debian root filesystem."""
+    if tree.exists():
+        shutil.rmtree(tree)
+    shutil.copytree(base_files, tree, ignore=shutil.ignore_patterns("LICENSES"))
+    # the module cache is read-only; the image's files must be writable by root
+    for path in [tree, *tree.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    (tree / "etc" / "containerd" / "config.toml").write_text(containerd_config(base_files, with_runtime_shim))
+    usr_bin = tree / "usr" / "bin"
+    usr_bin.mkdir(parents=True, exist_ok=True)
+    for name in ("kubeadm", "kubelet", "kubectl"):
+        shutil.copy2(bindir / name, usr_bin / name)
+    local_bin = tree / "usr" / "local" / "bin"
+    for name in ("crictl", "etcdctl"):
+        shutil.copy2(bindir / name, local_bin / name)
+    if with_runtime_shim:
+        sbin = tree / "usr" / "local" / "sbin"
+        sbin.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(FILES / "runc-wrapper.sh", sbin / Path(NODE_WRAPPER_PATH).name)
+        (sbin / Path(NODE_WRAPPER_PATH).name).chmod(0o755)
+    kind_dir = tree / "kind"
+    (kind_dir / "version").write_text(versions.KUBERNETES_VERSION)
+    manifests = kind_dir / "manifests"
+    manifests.mkdir(parents=True, exist_ok=True)
+    cni = (FILES / "default-cni.yaml").read_text().replace("{{IMAGE}}", PODNET_IMAGE)
+    (manifests / "default-cni.yaml").write_text(cni)
+    shutil.copy2(FILES / "default-storage.yaml", manifests / "default-storage.yaml")
+
+
+def build_node_image(workdir: Path, base_files: Path, bindir: Path, preload: list[str], with_runtime_shim: bool) -> None:
+    context = workdir / "node-image"
+    tree = context / "tree"
+    assemble_tree(tree, base_files, bindir, with_runtime_shim)
+    (context / "setup.sh").write_text(SETUP_SCRIPT)
+    (context / "Dockerfile").write_text(
+        f"FROM {NODE_ROOTFS_IMAGE}\n"
+        "COPY tree/ /\n"
+        "COPY setup.sh /tmp/setup.sh\n"
+        "RUN bash /tmp/setup.sh && rm /tmp/setup.sh\n"
+        "ENV container=docker\n"
+        "STOPSIGNAL SIGRTMIN+3\n"
+        'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]\n'
+    )
+    stage = OFFLINE_NODE_IMAGE + "-stage"
+    run(["docker", "build", "-q", "-t", stage, str(context)], context="building the node image")
+    preload_images(stage, preload)
+    run(["docker", "rmi", stage], check=False)
+    shutil.rmtree(context)
+
+
+def preload_images(stage: str, images: list[str]) -> None:
+    """Import images into the node's containerd (content only, unpacked on first use), commit."""
+    name = "cka-lab-node-preload"
+    run(["docker", "rm", "-f", name], check=False)
+    run(["docker", "run", "-d", "--name", name, "--privileged", "--entrypoint", "containerd", stage])
+    try:
+        for _ in range(30):
+            if run(["docker", "exec", name, "ctr", "version"], check=False).returncode == 0:
+                break
+            subprocess.run(["sleep", "1"])
+        save = subprocess.Popen(["docker", "save", *images], stdout=subprocess.PIPE)
+        load = subprocess.run(
+            ["docker", "exec", "-i", name, "ctr", "--namespace=k8s.io", "images", "import",
+             "--all-platforms", "--no-unpack", "--digests", "-"],
+            stdin=save.stdout,
+            capture_output=True,
+        )
+        if save.stdout:
+            save.stdout.close()
+        save.wait()
+        if load.returncode != 0 or save.returncode != 0:
+            raise CommandError(["docker", "save", *images, "|", "ctr", "images", "import", "-"],
+                               load.returncode or save.returncode, load.stderr.decode())
+        listed = run(["docker", "exec", name, "ctr", "--namespace=k8s.io", "images", "list", "-q"]).stdout
+        missing = [i for i in images if containerd_name(i) not in listed.split()]
+        if missing:
+            raise CommandError(["ctr", "images", "list"], 1, f"images missing after import: {missing}")
+        run(["docker", "stop", "-t", "30", name])
+        run(["docker", "commit", "--change", 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
+             "--change", "CMD []", name, OFFLINE_NODE_IMAGE])
+    finally:
+        run(["docker", "rm", "-f", name], check=False)

@@ -1,0 +1,74 @@
+"""Faults and checks are plain typed functions registered by name.
+
+The first parameter is the LabContext; the rest are the parameters a scenario file gives. At load
+time each entry of a scenario is validated against a pydantic model made from the function's
+signature, so a typo in a parameter name or a wrong type is reported with the file and line,
+before anything touches the cluster."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, create_model
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    func: Callable[..., Any]
+    params: type[BaseModel]
+    """Model of the parameters, with `type: Literal[name]` (the discriminator in scenario files)."""
+
+    @property
+    def summary(self) -> str:
+        return (inspect.getdoc(self.func) or "").split("\n\n")[0]
+
+    def call(self, ctx: Any, params: BaseModel) -> Any:
+        return self.func(ctx, **{k: getattr(params, k) for k in params.model_fields if k != "type"})
+
+
+class Registry:
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.entries: dict[str, Entry] = {}
+
+    def register(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+            if name in self.entries:
+                raise ValueError(f"{self.kind} '{name}' registered twice")
+            self.entries[name] = Entry(name, func, params_model(name, func))
+            return func
+
+        return decorate
+
+    def names(self) -> list[str]:
+        return sorted(self.entries)
+
+    def get(self, name: str) -> Entry:
+        return self.entries[name]
+
+
+def params_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
+    signature = inspect.signature(func, eval_str=True)
+    fields: dict[str, Any] = {"type": (Literal[name], ...)}  # type: ignore[valid-type]
+    for index, param in enumerate(signature.parameters.values()):
+        if index == 0:
+            continue  # the LabContext
+        if param.annotation is inspect.Parameter.empty:
+            raise TypeError(f"{func.__name__}: parameter '{param.name}' needs a type annotation")
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (param.annotation, default)
+    model_name = "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
+    doc = inspect.getdoc(func) or ""
+    return create_model(  # type: ignore[call-overload]
+        model_name,
+        __config__=ConfigDict(extra="forbid", title=model_name, json_schema_extra={"description": doc}),
+        **fields,
+    )
+
+
+FAULTS = Registry("fault")
+CHECKS = Registry("check")

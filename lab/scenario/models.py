@@ -1,0 +1,101 @@
+"""The scenario file format, as pydantic models: the instructor's interface.
+
+Faults, reference-solution actions and checks are discriminated unions built from the
+registries, so the JSON Schema lists every type with its own typed parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+import lab.actions  # noqa: F401  (fills FAULTS)
+import lab.checks  # noqa: F401  (fills CHECKS)
+from lab.registry import CHECKS, FAULTS
+
+
+def _union(registry) -> Any:
+    models = tuple(registry.get(name).params for name in registry.names())
+    return Annotated[Union[models], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+
+
+Action = _union(FAULTS)
+Check = _union(CHECKS)
+
+Domain = Literal[
+    "Troubleshooting",
+    "Cluster Architecture, Installation and Configuration",
+    "Services and Networking",
+    "Workloads and Scheduling",
+    "Storage",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class Cluster(_Strict):
+    """Shape of the lab cluster the scenario needs."""
+
+    workers: int = Field(default=1, ge=0, le=3)
+    """Worker nodes besides the control-plane node."""
+
+
+class Step(_Strict):
+    """One task of a scenario: faults injected when it begins, checks that grade it."""
+
+    title: str
+    """Short name shown in the step list."""
+    task: str
+    """What the trainee must do, in Markdown, written like an exam question."""
+    faults: list[Action] = Field(default_factory=list)
+    """Injected in order when the step begins (each recorded for undo before it acts)."""
+    checks: list[Check] = Field(min_length=1)
+    """All must pass for the step to be solved."""
+    hints: list[str] = Field(default_factory=list)
+    """Revealed one at a time; each should lead without giving the answer away."""
+    solution: str
+    """The fix explained for humans, in Markdown (commands included)."""
+    reference_solution: list[Action] = Field(default_factory=list)
+    """The fix as actions, applied by `cka-lab selftest` to prove the checks can pass."""
+    check_timeout: int = Field(default=240, ge=10)
+    """Seconds selftest waits for the checks to pass after the reference solution."""
+
+
+class Scenario(_Strict):
+    """A troubleshooting scenario: setup, then ordered steps."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    """Identifier used on the command line (`cka-lab start <id>`); the file name without .yaml."""
+    title: str
+    """One-line title."""
+    summary: str
+    """Two or three sentences on what the trainee practises."""
+    domain: Domain
+    """CKA curriculum domain."""
+    difficulty: Literal["easy", "medium", "hard"]
+    """How hard it is for a CKA candidate."""
+    time_limit_minutes: int | None = Field(default=None, ge=1)
+    """Optional time limit; the TUI shows the time left."""
+    cluster: Cluster = Field(default_factory=Cluster)
+    """Cluster shape."""
+    images: list[str] = Field(default_factory=list)
+    """Images the setup and steps run, loaded into the cluster ahead of time."""
+    setup: list[dict[str, Any]] = Field(default_factory=list)
+    """Kubernetes objects applied before any fault (removed again by reset)."""
+    setup_checks: list[Check] = Field(default_factory=list)
+    """Checks that must pass after setup, before the first fault (e.g. the Deployment is ready)."""
+    steps: list[Step] = Field(min_length=1)
+    """The steps, in order."""
+
+    @field_validator("setup")
+    @classmethod
+    def _objects_have_identity(cls, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for index, obj in enumerate(objects):
+            missing = [k for k in ("apiVersion", "kind") if k not in obj]
+            if not isinstance(obj.get("metadata"), dict) or "name" not in obj["metadata"]:
+                missing.append("metadata.name")
+            if missing:
+                raise ValueError(f"setup[{index}] lacks {', '.join(missing)}")
+        return objects

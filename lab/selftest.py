@@ -1,0 +1,98 @@
+"""`cka-lab selftest`: prove a scenario on the real cluster. For every step: its checks fail
+on the broken cluster, the reference solution makes them pass; then reset restores the
+baseline (node files byte-identical, services as they were, cluster healthy)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from lab.cluster.node import service_state
+from lab.errors import LabError
+from lab.registry import FAULTS
+from lab.scenario.models import Scenario
+from lab.session import Lab
+
+Progress = Callable[[str], None]
+
+BASELINE_GLOBS = (
+    "/etc/kubernetes/manifests/*.yaml",
+    "/etc/kubernetes/*.conf",
+    "/var/lib/kubelet/config.yaml",
+    "/etc/cni/net.d/*",
+    "/etc/systemd/system/kubelet.service.d/*",
+)
+BASELINE_SERVICES = ("kubelet", "containerd")
+
+
+class SelftestFailed(LabError):
+    title = "Selftest failed"
+
+
+def baseline(lab: Lab) -> dict[str, str]:
+    """sha256 of the node files faults touch, and the state of the node services."""
+    snapshot: dict[str, str] = {}
+    for node in lab.cluster.nodes():
+        listing = node.sh(f"sha256sum {' '.join(BASELINE_GLOBS)} 2>/dev/null || true").stdout
+        for line in listing.splitlines():
+            digest, _, path = line.partition("  ")
+            snapshot[f"{node.short_name}:{path}"] = digest
+        for service in BASELINE_SERVICES:
+            snapshot[f"{node.short_name}:{service}.service"] = "active={} enabled={}".format(*service_state(node, service))
+    return snapshot
+
+
+def diff(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            changes.append(f"{key}: {before.get(key, 'absent')} -> {after.get(key, 'absent')}")
+    return changes
+
+
+def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress) -> list[str]:
+    """Run the whole proof; returns the report lines, raises SelftestFailed on the first failure."""
+    report: list[str] = []
+
+    def note(line: str) -> None:
+        report.append(line)
+        progress(line)
+
+    lab.cluster.ensure(scenario.cluster.workers, progress)
+    if len(lab.ledger) or lab.state():
+        lab.reset(progress)
+    lab.cluster.wait_until_healthy(progress=progress)
+    before = baseline(lab)
+    note(f"baseline: {len(before)} files and services recorded")
+    lab.start(scenario, path, progress)
+    try:
+        for index, step in enumerate(scenario.steps):
+            results = lab.run_checks()
+            failing = [r for _, r in results if not r.passed]
+            if not failing:
+                raise SelftestFailed(
+                    f"step {index + 1} ({step.title}): every check passes on the broken cluster; "
+                    "the checks cannot tell broken from fixed"
+                )
+            note(f"step {index + 1} ({step.title}): broken as expected ({failing[0].message})")
+            for action in step.reference_solution:
+                progress(f"step {index + 1}: reference solution: {action.type}")
+                FAULTS.get(action.type).call(lab.ctx, action)
+            try:
+                lab.wait_for_checks(step.checks, step.check_timeout, progress, what=f"step {index + 1} checks")
+            except LabError as exc:
+                raise SelftestFailed(f"step {index + 1} ({step.title}): reference solution did not pass: {exc.message}") from exc
+            if not lab.advance(progress):
+                raise SelftestFailed(f"step {index + 1} ({step.title}): checks passed, then failed on the next grading")
+            note(f"step {index + 1} ({step.title}): fixed, checks pass")
+    finally:
+        lab.reset(progress)
+    lab.cluster.wait_until_healthy(progress=progress)
+    after = baseline(lab)
+    changes = diff(before, after)
+    if changes:
+        raise SelftestFailed("reset did not restore the baseline:\n  " + "\n  ".join(changes))
+    note("reset: baseline restored (files byte-identical, services as before, cluster healthy)")
+    return report
+
+

@@ -1,0 +1,75 @@
+"""cka-lab settings: defaults for a machine with internet, overridden by the config file that
+`cka-lab offline prepare` writes, overridden in turn by CKA_LAB_* environment variables."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from lab import paths, versions
+from lab.errors import LabError
+
+
+class Settings(BaseModel):
+    """What cka-lab needs to know to build and reach its lab cluster."""
+
+    node_image: str = Field(default=versions.OFFICIAL_NODE_IMAGE)
+    """kind node image for every node of the lab cluster (default: kind's official image)."""
+
+    kind_binary: str | None = None
+    """Path of the kind binary; unset means PATH, then the cache, then a pinned install."""
+
+    cluster_name: str = "cka-lab"
+    """Name of the kind cluster cka-lab creates and owns."""
+
+    workload_images: list[str] = Field(default_factory=list)
+    """Images preloaded into the cluster from the local Docker engine (filled by the offline build)."""
+
+
+_ENV_KEYS = {
+    "node_image": "CKA_LAB_NODE_IMAGE",
+    "kind_binary": "CKA_LAB_KIND",
+    "cluster_name": "CKA_LAB_CLUSTER",
+}
+
+
+def load(config_path: Path | None = None) -> Settings:
+    import os
+
+    path = config_path or paths.config_file()
+    data: dict = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise LabError(f"{path}: {exc}", title="Invalid settings file") from exc
+    for key, env in _ENV_KEYS.items():
+        if os.environ.get(env):
+            data[key] = os.environ[env]
+    try:
+        return Settings.model_validate(data)
+    except Exception as exc:  # pydantic.ValidationError
+        raise LabError(f"{path}: {exc}", title="Invalid settings file") from exc
+
+
+def save(updates: dict, config_path: Path | None = None) -> Path:
+    """Merge updates into the settings file (a flat TOML table of strings and string lists)."""
+    path = config_path or paths.config_file()
+    data: dict = tomllib.loads(path.read_text()) if path.exists() else {}
+    data.update(updates)
+    lines = ["# cka-lab settings (written by `cka-lab offline prepare`; edit freely)"]
+    for key, value in data.items():
+        if isinstance(value, list):
+            items = ", ".join(_toml_str(v) for v in value)
+            lines.append(f"{key} = [{items}]")
+        else:
+            lines.append(f"{key} = {_toml_str(str(value))}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
