@@ -27,7 +27,7 @@ offline_app = typer.Typer(help="Prepare a machine with no internet: kind, node i
 app.add_typer(offline_app, name="offline")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 

@@ -1,0 +1,80 @@
+"""Shared fixtures. The `lab_cluster` fixture gives the tests a real kind cluster (1 control-plane
++ 1 worker) named cka-lab-test, with its own state directory and kubeconfig, never the user's
+~/.kube/config and never the user's own lab cluster.
+
+Keep and reuse it between runs with `pytest --keep-cluster` (or CKA_LAB_KEEP_CLUSTER=1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEST_CLUSTER = "cka-lab-test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--keep-cluster",
+        action="store_true",
+        default=os.environ.get("CKA_LAB_KEEP_CLUSTER") == "1",
+        help="keep the test kind cluster after the run and reuse it on the next one",
+    )
+
+
+@pytest.fixture(scope="session")
+def lab_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment variables that point cka-lab (in-process and in subprocesses) at the test
+    cluster and its own state directory."""
+    from lab import paths
+
+    if request.config.getoption("--keep-cluster"):
+        home = paths.cache_dir() / "test-state"
+        home.mkdir(parents=True, exist_ok=True)
+    else:
+        home = tmp_path_factory.mktemp("cka-lab-home")
+    env = {"CKA_LAB_HOME": str(home), "CKA_LAB_CLUSTER": TEST_CLUSTER}
+    os.environ.update(env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def lab_cluster(request: pytest.FixtureRequest, lab_env: dict[str, str]):
+    """A ready `Lab` bound to the real test cluster (created, or reused with --keep-cluster)."""
+    from lab import settings
+    from lab.session import Lab
+
+    lab = Lab(settings.load(), Path(lab_env["CKA_LAB_HOME"]))
+    keep = request.config.getoption("--keep-cluster")
+    if lab.cluster.exists() and not keep:
+        # a leftover of an interrupted run: start from a fresh cluster
+        subprocess.run(["docker", "rm", "-f", *[n.container for n in lab.cluster.nodes()]], check=False)
+    lab.cluster.ensure(workers=1, progress=lambda line: print(line, file=sys.stderr))
+    lab.reset()
+    lab.cluster.wait_until_healthy(timeout=420)
+    yield lab
+    lab.reset()
+    if not keep:
+        lab.cluster.delete()
+
+
+@pytest.fixture
+def cli(lab_env: dict[str, str]):
+    """Run the real `cka-lab` command (as a new process) against the test cluster."""
+
+    def run(*args: str, timeout: float = 900, check: bool = False) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "lab", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **lab_env},
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"cka-lab {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    return run

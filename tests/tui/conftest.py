@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+import pytest
+from tui_fakes import FakeLab
+
+
+@pytest.fixture
+def fake_lab(tmp_path) -> FakeLab:
+    return FakeLab(tmp_path)

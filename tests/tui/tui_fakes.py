@@ -1,0 +1,179 @@
+"""A scripted stand-in for lab.session.Lab: same methods the TUI uses, no Docker, no Kubernetes.
+
+It works on the real control-plane-failure scenario; each step's checks fail until the test
+calls solve(step). Calls are recorded so tests can assert what the app asked the engine to do."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from lab.checks.result import CheckResult
+from lab.errors import LabError
+from lab.scenario.loader import load_file
+from lab.session import SessionState
+from tui.app import LabApp
+from tui.screens.browser import CatalogEntry
+
+SCENARIO_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "control-plane-failure.yaml"
+T0 = 1_700_000_000.0
+"""The fake's fixed "now" when a session starts; the tests' clock is T0 + a few minutes."""
+
+
+class FakeNode:
+    def __init__(self, short_name: str):
+        self.short_name = short_name
+
+
+class FakeCluster:
+    def __init__(self):
+        self.node_calls = 0
+
+    def nodes(self) -> list[FakeNode]:
+        self.node_calls += 1
+        return [FakeNode("control-plane"), FakeNode("worker")]
+
+
+class FakeLab:
+    def __init__(self, state_dir: Path):
+        self.state_dir = Path(state_dir)
+        self.cluster = FakeCluster()
+        self.scenario_path = SCENARIO_PATH
+        self._scenario = load_file(SCENARIO_PATH)
+        self._state: SessionState | None = None
+        self.solved: set[int] = set()
+        self.calls: list[str] = []
+        self.check_error: LabError | None = None
+        self.start_gate: threading.Event | None = None
+        """When set by a test, start() waits on it after its first progress line (to cancel)."""
+        self.step_seconds = {0: 301.0, 1: 45.0, 2: 420.0, 3: 610.0}
+
+    # --- test helpers --------------------------------------------------------------------------
+
+    def begin(self, step: int = 0, **state) -> None:
+        """A session already started (as after `cka-lab start`), at `step`."""
+        self._state = SessionState(
+            scenario_id=self._scenario.id,
+            scenario_path=str(self.scenario_path),
+            step=step,
+            injected=step,
+            started_at=T0,
+            step_started_at=T0,
+            **state,
+        )
+
+    def solve(self, step: int) -> None:
+        self.solved.add(step)
+
+    # --- the engine interface ------------------------------------------------------------------
+
+    def state(self) -> SessionState | None:
+        return self._state.model_copy(deep=True) if self._state else None
+
+    def require_state(self) -> SessionState:
+        if self._state is None:
+            raise LabError("no practice session is running", title="No session", hint="start one: cka-lab start <scenario>")
+        return self._state
+
+    def scenario(self):
+        self.require_state()
+        return self._scenario
+
+    def start(self, scenario, scenario_path, progress) -> SessionState:
+        self.calls.append("start")
+        progress("reusing the lab cluster")
+        if self.start_gate is not None:
+            self.start_gate.wait(timeout=10)
+        progress("applying setup: 1 object(s)")
+        self._scenario = scenario
+        self.begin(0)
+        progress("step 1: injecting fault 1/2 (edit-manifest)")
+        return self.state()
+
+    def run_checks(self) -> list[tuple[str, CheckResult]]:
+        self.calls.append("run_checks")
+        if self.check_error is not None:
+            raise self.check_error
+        state = self.require_state()
+        if state.finished:
+            return []
+        passed = state.step in self.solved
+        checks = self._scenario.steps[state.step].checks
+        return [
+            (c.type, CheckResult(passed, f"{c.type}: ok" if passed else f"{c.type}: not ready (CrashLoopBackOff)"))
+            for c in checks
+        ]
+
+    def advance(self, progress) -> bool:
+        self.calls.append("advance")
+        state = self.require_state()
+        if state.step not in self.solved:
+            return False
+        state.step_seconds[state.step] = self.step_seconds[state.step]
+        if state.step + 1 >= len(self._scenario.steps):
+            state.finished = True
+            return True
+        progress(f"step {state.step + 2}: injecting fault 1/1 (edit-manifest)")
+        state.step += 1
+        state.injected = state.step
+        return True
+
+    def reveal_hint(self):
+        state = self.require_state()
+        hints = self._scenario.steps[state.step].hints
+        shown = state.hints_shown.get(state.step, 0)
+        if shown >= len(hints):
+            return None
+        state.hints_shown[state.step] = shown + 1
+        return shown + 1, hints[shown]
+
+    def shown_hints(self) -> list[str]:
+        state = self.require_state()
+        return self._scenario.steps[state.step].hints[: state.hints_shown.get(state.step, 0)]
+
+    def reveal_solution(self) -> str:
+        state = self.require_state()
+        if state.step not in state.solutions_shown:
+            state.solutions_shown.append(state.step)
+        return self._scenario.steps[state.step].solution
+
+    def reset(self, progress) -> int:
+        self.calls.append("reset")
+        progress("undoing 2 recorded change(s)")
+        had_session = self._state is not None
+        self._state = None
+        return 2 if had_session else 0
+
+
+CLOCK_NOW = T0 + 125  # 2 min 5 s into the session
+
+
+def fixed_clock() -> float:
+    return CLOCK_NOW
+
+
+def sample_catalog(fake: FakeLab) -> list[CatalogEntry]:
+    """The real scenario plus two renamed copies in other domains, for filter tests and snapshots
+    that do not change whenever the real catalog grows."""
+    real = load_file(fake.scenario_path)
+    storage = real.model_copy(update={"id": "pv-stuck", "title": "Volume never binds", "domain": "Storage",
+                                      "difficulty": "easy", "summary": "A PersistentVolumeClaim stays Pending.",
+                                      "time_limit_minutes": None})
+    network = real.model_copy(update={"id": "service-no-endpoints", "title": "Service has no endpoints",
+                                      "domain": "Services and Networking", "difficulty": "hard",
+                                      "summary": "Traffic to a Service goes nowhere."})
+    return [CatalogEntry(fake.scenario_path, real), CatalogEntry(fake.scenario_path, storage),
+            CatalogEntry(fake.scenario_path, network)]
+
+
+def make_app(fake: FakeLab, *, open_session: bool) -> LabApp:
+    # check_interval is long so only explicit check runs happen: results stay deterministic
+    return LabApp(fake, open_session=open_session, clock=fixed_clock, check_interval=3600,
+                  catalog=sample_catalog(fake))
+
+
+async def settle(pilot) -> None:
+    """Let thread workers finish and their call_from_thread callbacks render."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

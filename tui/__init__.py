@@ -1,0 +1,1 @@
+"""The interactive practice session: scenario browser, session screen, summary (Textual)."""

@@ -1,0 +1,207 @@
+"""The Textual application: entry points for the CLI and the flows shared by several screens
+(error display, reset, shells, quitting).
+
+The app is handed the engine (lab.session.Lab or a test fake) and never builds clusters itself.
+Every engine call that touches Docker or Kubernetes runs in a thread worker; results come back
+through call_from_thread, so the UI keeps drawing while a cluster operation takes minutes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from lab.errors import LabError
+from tui.engine import Engine
+from tui.modals import ConfirmModal, ErrorModal, ProgressModal
+from tui.results import ResultsStore, result_from_state
+from tui.screens.browser import BrowserScreen, CatalogEntry, load_catalog
+from tui.screens.session import SessionScreen
+
+Clock = Callable[[], float]
+
+
+def describe_error(exc: BaseException) -> tuple[str, str, str | None]:
+    """(title, message, hint) for the error modal; unexpected errors get a generic title."""
+    if isinstance(exc, LabError):
+        return exc.title, exc.message, exc.hint
+    return (
+        "Unexpected error",
+        f"{type(exc).__name__}: {exc}",
+        "The session state is saved; `cka-lab status` shows it and `cka-lab reset` undoes its faults.",
+    )
+
+
+class LabApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "cka-lab"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(
+        self,
+        lab: Engine,
+        *,
+        open_session: bool = False,
+        clock: Clock = time.time,
+        check_interval: float = 5.0,
+        catalog: list[CatalogEntry] | None = None,
+    ):
+        super().__init__()
+        self.lab = lab
+        self.open_session = open_session
+        self.clock = clock
+        """Injected so snapshot tests render fixed times."""
+        self.check_interval = check_interval
+        self.catalog = catalog
+        self.results = ResultsStore(lab.state_dir)
+        self.busy: str | None = None
+        """What long engine operation is running (start, next step, reset), for the quit warning."""
+        self.on_quit_requested: Callable[[], None] | None = None
+        """Set while a cancellable operation runs, so quitting can cancel it first."""
+
+    def on_mount(self) -> None:
+        catalog = self.catalog if self.catalog is not None else self._load_catalog()
+        self.push_screen(BrowserScreen(catalog))
+        if self.open_session:
+            self.push_screen(SessionScreen())
+
+    def _load_catalog(self) -> list[CatalogEntry]:
+        entries, problems = load_catalog()
+        for problem in problems:
+            self.notify(problem, title="Invalid scenario", severity="warning", timeout=10)
+        return entries
+
+    # --- errors --------------------------------------------------------------------------------
+
+    def show_error(self, exc: BaseException, hint: str | None = None) -> None:
+        title, message, own_hint = describe_error(exc)
+        self.push_screen(ErrorModal(title, message, hint or own_hint))
+
+    # --- shells --------------------------------------------------------------------------------
+
+    def run_in_terminal(self, command: Callable[[], object]) -> None:
+        """Hand the terminal to an interactive command (a shell) and take it back afterwards."""
+        try:
+            with self.suspend():
+                command()
+        except LabError as exc:
+            self.show_error(exc)
+        except Exception as exc:  # e.g. SuspendNotSupported on a terminal that cannot suspend
+            self.show_error(exc, hint="Open a shell in another terminal: `cka-lab shell` or `cka-lab ssh <node>`.")
+
+    def open_kubectl_shell(self) -> None:
+        from lab.cli import open_shell
+
+        self.run_in_terminal(lambda: open_shell(self.lab))
+
+    def open_node_shell(self, node: str) -> None:
+        from lab.cli import open_node_shell
+
+        self.run_in_terminal(lambda: open_node_shell(self.lab, node, []))
+
+    # --- results -------------------------------------------------------------------------------
+
+    def record_result(self, state) -> None:
+        try:
+            steps = len(self.lab.scenario().steps)
+            self.results.record(state.scenario_id, result_from_state(state, steps, self.clock()))
+        except (OSError, LabError) as exc:
+            self.notify(f"could not save your result: {exc}", severity="warning")
+
+    # --- reset ---------------------------------------------------------------------------------
+
+    def confirm_reset(self, after: Callable[[], None]) -> None:
+        """Ask, then undo every injected fault in a worker; call `after` once the cluster is clean."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.begin_reset(after)
+
+        self.push_screen(
+            ConfirmModal(
+                "Reset the lab?",
+                "Every injected fault and the scenario's objects are undone and this session ends.",
+                confirm_label="Reset",
+            ),
+            answered,
+        )
+
+    def begin_reset(self, after: Callable[[], None]) -> None:
+        modal = ProgressModal("Resetting the lab", note="Undoing every recorded change, then waiting for a healthy cluster.")
+        self.busy = "resetting the lab"
+        self.push_screen(modal)
+        self._reset_worker(modal, after)
+
+    @work(thread=True, exit_on_error=False, group="engine")
+    def _reset_worker(self, modal: ProgressModal, after: Callable[[], None]) -> None:
+        state = self.lab.state()
+        try:
+            undone = self.lab.reset(lambda line: self.call_from_thread(modal.add_line, line))
+        except BaseException as exc:
+            self.call_from_thread(self._reset_failed, modal, exc)
+            return
+        self.call_from_thread(self._reset_done, modal, state, undone, after)
+
+    def _reset_done(self, modal: ProgressModal, state, undone: int, after: Callable[[], None]) -> None:
+        self.busy = None
+        modal.dismiss()
+        if state is not None and not state.finished:
+            self.record_result(state)  # an abandoned attempt is a result too
+        self.notify(f"{undone} change(s) undone; the cluster is back to its baseline", title="Reset")
+        after()
+
+    def _reset_failed(self, modal: ProgressModal, exc: BaseException) -> None:
+        self.busy = None
+        modal.dismiss()
+        self.show_error(exc, hint="Some faults may still be in place; run `cka-lab reset` to finish undoing them.")
+
+    # --- quitting ------------------------------------------------------------------------------
+
+    def exit_message(self) -> str | None:
+        if self.busy:
+            return f"Quit while {self.busy}: run `cka-lab reset` to undo anything left half-done."
+        try:
+            state = self.lab.state()
+        except Exception:
+            return None
+        if state is not None and not state.finished:
+            return "Your session keeps running: `cka-lab` resumes it, `cka-lab reset` undoes its faults."
+        return None
+
+    async def action_quit(self) -> None:
+        if not self.busy:
+            self.exit(message=self.exit_message())
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                if self.on_quit_requested is not None:
+                    self.on_quit_requested()
+                self.exit(message=self.exit_message())
+
+        self.push_screen(
+            ConfirmModal(
+                "Quit now?",
+                f"cka-lab is {self.busy}. Quitting now may leave faults half-injected; "
+                "run `cka-lab reset` afterwards to undo them.",
+                confirm_label="Quit",
+            ),
+            answered,
+        )
+
+
+def run_browser(lab: Engine) -> None:
+    """`cka-lab` on a terminal: the scenario browser."""
+    LabApp(lab).run()
+
+
+def run_session(lab: Engine) -> None:
+    """After `cka-lab start`: the session screen of the session `lab` already started."""
+    LabApp(lab, open_session=True).run()
+
+
+__all__ = ["LabApp", "run_browser", "run_session"]
