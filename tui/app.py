@@ -75,6 +75,21 @@ class LabApp(App[None]):
             self.notify(problem, title="Invalid scenario", severity="warning", timeout=10)
         return entries
 
+    # --- threads -------------------------------------------------------------------------------
+
+    def from_thread(self, callback: Callable[..., object], *args: object) -> None:
+        """call_from_thread for worker threads that may outlive the UI.
+
+        After a quit, an engine operation keeps running to its end (or to its undo); its progress
+        and result callbacks must then be dropped instead of raising inside the engine."""
+        if not self.is_running:
+            return
+        try:
+            self.call_from_thread(callback, *args)
+        except Exception:
+            if self.is_running:
+                raise
+
     # --- errors --------------------------------------------------------------------------------
 
     def show_error(self, exc: BaseException, hint: str | None = None) -> None:
@@ -105,11 +120,10 @@ class LabApp(App[None]):
 
     # --- results -------------------------------------------------------------------------------
 
-    def record_result(self, state) -> None:
+    def record_result(self, state, step_count: int) -> None:
         try:
-            steps = len(self.lab.scenario().steps)
-            self.results.record(state.scenario_id, result_from_state(state, steps, self.clock()))
-        except (OSError, LabError) as exc:
+            self.results.record(state.scenario_id, result_from_state(state, step_count, self.clock()))
+        except OSError as exc:
             self.notify(f"could not save your result: {exc}", severity="warning")
 
     # --- reset ---------------------------------------------------------------------------------
@@ -138,19 +152,21 @@ class LabApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="engine")
     def _reset_worker(self, modal: ProgressModal, after: Callable[[], None]) -> None:
-        state = self.lab.state()
         try:
-            undone = self.lab.reset(lambda line: self.call_from_thread(modal.add_line, line))
+            # read before the reset ends the session: an abandoned attempt is recorded as a result
+            state = self.lab.state()
+            step_count = len(self.lab.scenario().steps) if state is not None else 0
+            undone = self.lab.reset(lambda line: self.from_thread(modal.add_line, line))
         except BaseException as exc:
-            self.call_from_thread(self._reset_failed, modal, exc)
+            self.from_thread(self._reset_failed, modal, exc)
             return
-        self.call_from_thread(self._reset_done, modal, state, undone, after)
+        self.from_thread(self._reset_done, modal, state, step_count, undone, after)
 
-    def _reset_done(self, modal: ProgressModal, state, undone: int, after: Callable[[], None]) -> None:
+    def _reset_done(self, modal: ProgressModal, state, step_count: int, undone: int, after: Callable[[], None]) -> None:
         self.busy = None
         modal.dismiss()
         if state is not None and not state.finished:
-            self.record_result(state)  # an abandoned attempt is a result too
+            self.record_result(state, step_count)
         self.notify(f"{undone} change(s) undone; the cluster is back to its baseline", title="Reset")
         after()
 

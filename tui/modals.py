@@ -122,6 +122,8 @@ class ProgressModal(ModalScreen[None]):
                     yield Button("Cancel (esc)", id="cancel", variant="error")
 
     def add_line(self, line: str) -> None:
+        if not self.is_mounted:
+            return  # the operation outlived the dialog (the app is quitting)
         self.query_one("#progress-log", Log).write_line(f"• {line}")
 
     def set_note(self, note: str) -> None:

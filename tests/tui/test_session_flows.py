@@ -97,7 +97,7 @@ async def test_last_step_shows_the_summary_and_records_the_result(fake_lab):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, SummaryScreen)
-        assert "23:16" in str(app.screen.query_one("#summary-line").render())  # 301+45+420+610 s
+        assert "22:56" in str(app.screen.query_one("#summary-line").render())  # 301+45+420+610 s
         result = app.results.load()["control-plane-failure"]
         assert result.finished and result.hints == 2 and result.solutions == 1
         await pilot.press("b")

@@ -92,7 +92,7 @@ class BrowserScreen(Screen):
                 id="domain",
             )
         table = ScenarioTable(id="scenarios", cursor_type="row")
-        table.add_columns("Scenario", "Domain", "Level", "Steps", "Limit", "Last result")
+        table.add_columns("Scenario", "Domain", "Level", "Steps", "Last result")
         yield table
         yield Static("", id="scenario-detail")
         yield Footer()
@@ -122,7 +122,6 @@ class BrowserScreen(Screen):
                 SHORT_DOMAIN.get(s.domain, s.domain),
                 s.difficulty,
                 str(len(s.steps)),
-                f"{s.time_limit_minutes} min" if s.time_limit_minutes else "—",
                 last.describe() if last else "not tried",
                 key=s.id,
             )
@@ -137,8 +136,10 @@ class BrowserScreen(Screen):
             banner.display = False
             return
         banner.display = True
-        where = "finished" if state.finished else f"step {state.step + 1}"
-        banner.update(f"A session of {state.scenario_id} is running ({where}) — press r to resume it.")
+        if state.finished:
+            banner.update(f"You finished {state.scenario_id}; its faults are still in place — r: summary and reset.")
+        else:
+            banner.update(f"A session of {state.scenario_id} is running (step {state.step + 1}) — r: resume it.")
 
     def _current(self) -> CatalogEntry | None:
         table = self.query_one("#scenarios", DataTable)
@@ -153,7 +154,8 @@ class BrowserScreen(Screen):
             detail.update("No scenario matches the filter." if self.catalog else "The catalog is empty.")
             return
         s = entry.scenario
-        detail.update(f"[b]{s.id}[/b] · {s.domain}\n{s.summary}")
+        limit = f" · {s.time_limit_minutes} min limit" if s.time_limit_minutes else ""
+        detail.update(f"[b]{s.id}[/b] · {s.domain}{limit}\n{s.summary}")
 
     def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -234,7 +236,7 @@ class BrowserScreen(Screen):
         raised = False
 
         def show(line: str) -> None:
-            app.call_from_thread(modal.add_line, line)
+            app.from_thread(modal.add_line, line)
 
         def progress(line: str) -> None:
             nonlocal raised
@@ -250,19 +252,19 @@ class BrowserScreen(Screen):
             pass
         except BaseException as exc:
             if not cancel.is_set():
-                app.call_from_thread(self._start_failed, modal, exc)
+                app.from_thread(self._start_failed, modal, exc)
                 return
         if not cancel.is_set():
-            app.call_from_thread(self._start_done, modal)
+            app.from_thread(self._start_done, modal)
             return
         # Cancelled: whatever point start reached, leave the cluster at its baseline.
         show("cancelled: undoing everything this start injected")
         try:
             undone = lab.reset(show)
         except BaseException as exc:
-            app.call_from_thread(self._start_failed, modal, exc, "Faults may still be in place: run `cka-lab reset`.")
+            app.from_thread(self._start_failed, modal, exc, "Faults may still be in place: run `cka-lab reset`.")
             return
-        app.call_from_thread(self._start_cancelled, modal, undone)
+        app.from_thread(self._start_cancelled, modal, undone)
 
     def _operation_over(self, modal: ProgressModal) -> None:
         self.app.busy = None

@@ -137,9 +137,9 @@ class SessionScreen(Screen):
         try:
             results = self.lab.run_checks()
         except BaseException as exc:
-            self.app.call_from_thread(self._checks_failed, exc, manual)
+            self.app.from_thread(self._checks_failed, exc, manual)
             return
-        self.app.call_from_thread(self._checks_done, step, results)
+        self.app.from_thread(self._checks_done, step, results)
 
     def _checks_done(self, step: int, results) -> None:
         self.checks_running = False
@@ -176,11 +176,11 @@ class SessionScreen(Screen):
     @work(thread=True, exit_on_error=False, group="engine")
     def _advance_worker(self, modal: ProgressModal) -> None:
         try:
-            passed = self.lab.advance(lambda line: self.app.call_from_thread(modal.add_line, line))
+            passed = self.lab.advance(lambda line: self.app.from_thread(modal.add_line, line))
         except BaseException as exc:
-            self.app.call_from_thread(self._advance_failed, modal, exc)
+            self.app.from_thread(self._advance_failed, modal, exc)
             return
-        self.app.call_from_thread(self._advance_done, modal, passed)
+        self.app.from_thread(self._advance_done, modal, passed)
 
     def _advance_done(self, modal: ProgressModal, passed: bool) -> None:
         self.app.busy = None
@@ -189,7 +189,7 @@ class SessionScreen(Screen):
         if not self.reload_state():
             return
         if self.state.finished:
-            self.app.record_result(self.state)
+            self.app.record_result(self.state, len(self.scenario.steps))
             self.show_summary()
             return
         if passed:
@@ -258,9 +258,9 @@ class SessionScreen(Screen):
         try:
             names = [node.short_name for node in self.lab.cluster.nodes()]
         except BaseException as exc:
-            self.app.call_from_thread(self.app.show_error, exc)
+            self.app.from_thread(self.app.show_error, exc)
             return
-        self.app.call_from_thread(self._pick_node, names)
+        self.app.from_thread(self._pick_node, names)
 
     def _pick_node(self, names: list[str]) -> None:
         if not names:
