@@ -8,7 +8,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Log, Markdown, OptionList, Static
+from rich.text import Text
+from textual.widgets import Button, Label, Markdown, OptionList, RichLog, Static
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -56,7 +57,7 @@ class ErrorModal(ModalScreen[None]):
         self.hint = hint
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog error"):
+        with Vertical(classes="dialog wide error"):
             yield Label(self.title_text, classes="dialog-title")
             with VerticalScroll(classes="dialog-scroll"):
                 yield Static(self.message, classes="dialog-body", markup=False)
@@ -115,7 +116,7 @@ class ProgressModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide progress"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Log(id="progress-log", auto_scroll=True)
+            yield RichLog(id="progress-log", wrap=True, markup=False, auto_scroll=True)
             yield Static(self.note, id="progress-note", classes="dialog-hint")
             if self.on_cancel is not None:
                 with Horizontal(classes="dialog-buttons"):
@@ -124,7 +125,7 @@ class ProgressModal(ModalScreen[None]):
     def add_line(self, line: str) -> None:
         if not self.is_mounted:
             return  # the operation outlived the dialog (the app is quitting)
-        self.query_one("#progress-log", Log).write_line(f"• {line}")
+        self.query_one("#progress-log", RichLog).write(Text(f"• {line}"))
 
     def set_note(self, note: str) -> None:
         self.query_one("#progress-note", Static).update(note)

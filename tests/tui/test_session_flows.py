@@ -79,8 +79,17 @@ async def test_passing_checks_advance_to_the_next_step(fake_lab):
     async with app.run_test() as pilot:
         await settle(pilot)
         fake_lab.solve(0)
+        passed_rows = []
+        original_begin_advance = app.screen.begin_advance
+
+        def note_rows_then_advance():
+            passed_rows.extend(status for status, _ in app.screen.query_one("#checks").rows)
+            original_begin_advance()
+
+        app.screen.begin_advance = note_rows_then_advance
         await pilot.press("c")
         await settle(pilot)
+        assert passed_rows == [PASSED, PASSED]  # the checks showed green before the step changed
         assert "advance" in fake_lab.calls
         assert fake_lab.state().step == 1
         assert "step 2 of 4" in text_of(app, "#session-title")
@@ -97,6 +106,7 @@ async def test_last_step_shows_the_summary_and_records_the_result(fake_lab):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, SummaryScreen)
+        assert fake_lab.state().finished
         assert "22:56" in str(app.screen.query_one("#summary-line").render())  # 301+45+420+610 s
         result = app.results.load()["control-plane-failure"]
         assert result.finished and result.hints == 2 and result.solutions == 1
@@ -176,3 +186,26 @@ async def test_shell_keys_hand_over_the_terminal_then_recheck(fake_lab, monkeypa
         await settle(pilot)
         assert opened[-1] == ("control-plane", [])
         assert fake_lab.calls.count("run_checks") == checks_before + 2
+
+
+async def test_a_failed_step_change_is_reported_and_not_retried_in_a_loop(fake_lab, monkeypatch):
+    def broken_advance(progress):
+        progress("step 2: injecting fault 1/1 (edit-manifest)")
+        raise LabError("cannot write the manifest", title="Injection failed")
+
+    monkeypatch.setattr(fake_lab, "advance", broken_advance)
+    fake_lab.begin(0)
+    fake_lab.solve(0)
+    app = make_app(fake_lab, open_session=True)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert "press r to reset" in app.screen.hint
+        await pilot.press("escape")
+        assert app.screen.auto_advance_paused and app.busy is None
+        app.screen.check_in_background()  # a background run sees passing checks but does not retry
+        await settle(pilot)
+        assert isinstance(app.screen, SessionScreen)
+        await pilot.press("c")  # an explicit check does retry
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorModal)

@@ -35,6 +35,9 @@ class SessionScreen(Screen):
         self.scenario = None
         self.checks_running = False
         self.shown_step = -1
+        self.auto_advance_paused = False
+        """Set when moving to the next step failed: retrying every few seconds would pile up
+        error dialogs, so only an explicit check (c) tries again."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="session-bar"):
@@ -139,16 +142,17 @@ class SessionScreen(Screen):
         except BaseException as exc:
             self.app.from_thread(self._checks_failed, exc, manual)
             return
-        self.app.from_thread(self._checks_done, step, results)
+        self.app.from_thread(self._checks_done, step, results, manual)
 
-    def _checks_done(self, step: int, results) -> None:
+    def _checks_done(self, step: int, results, manual: bool) -> None:
         self.checks_running = False
         if step != self.shown_step or self.app.busy:
             return  # the step changed while the checks ran; these results are stale
         panel = self.query_one("#checks", ChecksPanel)
         panel.show_results(results)
         panel.set_note(f"re-checked every {self.app.check_interval:g} s · c: check now")
-        if results and panel.all_passed:
+        if results and panel.all_passed and (manual or not self.auto_advance_paused):
+            self.auto_advance_paused = False
             self.begin_advance()
 
     def _checks_failed(self, exc: BaseException, manual: bool) -> None:
@@ -199,6 +203,7 @@ class SessionScreen(Screen):
 
     def _advance_failed(self, modal: ProgressModal, exc: BaseException) -> None:
         self.app.busy = None
+        self.auto_advance_paused = True
         modal.dismiss()
         self.reload_state()
         self.app.show_error(exc, hint="The next step may be half-injected: press r to reset, or run `cka-lab reset`.")
