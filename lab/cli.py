@@ -78,14 +78,16 @@ def list_scenarios(as_json: JsonOption = False) -> None:
                 "difficulty": s.difficulty,
                 "steps": len(s.steps),
                 "workers": s.cluster.workers,
+                "variants": s.variant_ids(),
             }
         )
     if as_json:
         out.print_json(json.dumps(rows))
     else:
-        table = Table("id", "title", "domain", "difficulty", "steps")
+        table = Table("id", "title", "domain", "difficulty", "steps", "variants")
         for row in rows:
-            table.add_row(row["id"], row["title"], row["domain"], row["difficulty"], str(row["steps"]))
+            variants = str(len(row["variants"])) if row["variants"] else "-"
+            table.add_row(row["id"], row["title"], row["domain"], row["difficulty"], str(row["steps"]), variants)
         out.print(table)
     for problem in problems:
         err.print(f"[red]invalid scenario:[/red] {problem}", highlight=False)
@@ -140,6 +142,10 @@ def _print_task(lab) -> None:
 def start(
     scenario: Annotated[str, typer.Argument(help="Scenario id (see `cka-lab list`) or path to a scenario file.")],
     no_tui: Annotated[bool, typer.Option("--no-tui", help="Plain output even on a terminal.")] = False,
+    seed: Annotated[
+        Optional[int], typer.Option(help="Pick the scenario's variant reproducibly (random without).")  # noqa: UP007
+    ] = None,
+    variant: Annotated[Optional[str], typer.Option(help="Play this variant (see `cka-lab list`).")] = None,  # noqa: UP007
 ) -> None:
     """Create or reuse the lab cluster, apply the scenario and inject step 1."""
     from lab.scenario import loader
@@ -147,7 +153,7 @@ def start(
     path = loader.find(scenario)
     model = loader.load_file(path)
     lab = make_lab()
-    lab.start(model, path, _progress)
+    lab.start(model, path, _progress, seed=seed, variant=variant)
     if sys.stdout.isatty() and not no_tui:
         from tui.app import run_session
 
@@ -164,8 +170,9 @@ def status(as_json: JsonOption = False) -> None:
     if as_json:
         out.print_json(json.dumps(summary))
         return
+    variant = f", variant {summary['variant']}" if summary.get("variant") else ""
     out.print(
-        f"{summary['title']} ({summary['scenario']}): step {summary['step']}/{summary['steps']}"
+        f"{summary['title']} ({summary['scenario']}{variant}): step {summary['step']}/{summary['steps']}"
         + (" — finished" if summary["finished"] else "")
         + f", {summary['elapsed_seconds'] // 60} min, hints {summary['hints_used']}, solutions {summary['solutions_viewed']}"
     )
@@ -248,8 +255,12 @@ def down() -> None:
 def selftest(
     scenario: Annotated[Optional[str], typer.Argument(help="Scenario id or file.")] = None,  # noqa: UP007
     all_: Annotated[bool, typer.Option("--all", help="Every scenario of the catalog.")] = False,
+    variant: Annotated[
+        Optional[str], typer.Option(help="Only this variant (default: every variant of the scenario).")  # noqa: UP007
+    ] = None,
 ) -> None:
-    """Prove scenarios on the real cluster: checks fail, reference solution passes, reset restores."""
+    """Prove scenarios on the real cluster: checks fail, reference solution passes, reset restores.
+    A scenario with variants is proved once per variant."""
     import time
 
     from lab.scenario import loader
@@ -262,14 +273,16 @@ def selftest(
     failed = []
     for path in paths:
         model = loader.load_file(path)
-        started = time.monotonic()
-        out.rule(f"selftest {model.id}")
-        try:
-            run_selftest(lab, model, path, _progress)
-            out.print(f"[green]PASS[/green] {model.id} in {time.monotonic() - started:.0f}s")
-        except LabError as exc:
-            failed.append(model.id)
-            out.print(f"[red]FAIL[/red] {model.id}: {exc}", highlight=False, markup=False)
+        for chosen in [variant] if variant else model.variant_ids() or [None]:
+            name = f"{model.id} --variant {chosen}" if chosen else model.id
+            started = time.monotonic()
+            out.rule(f"selftest {name}")
+            try:
+                run_selftest(lab, model, path, _progress, variant=chosen)
+                out.print(f"[green]PASS[/green] {name} in {time.monotonic() - started:.0f}s")
+            except LabError as exc:
+                failed.append(name)
+                out.print(f"[red]FAIL[/red] {name}: {exc}", highlight=False, markup=False)
     if failed:
         raise typer.Exit(1)
 

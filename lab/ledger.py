@@ -39,6 +39,15 @@ class ServiceState(BaseModel):
     enabled: bool
 
 
+class PathState(BaseModel):
+    """A path on a node that did not exist: undo removes whatever is there now, directories
+    included (e.g. an etcd data directory restored by the trainee)."""
+
+    kind: Literal["path"] = "path"
+    node: str
+    path: str
+
+
 class ObjectState(BaseModel):
     """A Kubernetes object as it was (None when it did not exist: undo deletes it)."""
 
@@ -50,7 +59,7 @@ class ObjectState(BaseModel):
     manifest: dict[str, Any] | None
 
 
-Entry = Annotated[FileState | ServiceState | ObjectState, Field(discriminator="kind")]
+Entry = Annotated[FileState | ServiceState | PathState | ObjectState, Field(discriminator="kind")]
 _entries = TypeAdapter(list[Entry])
 
 
@@ -58,7 +67,7 @@ class Ledger:
     def __init__(self, path: Path):
         self.path = path
 
-    def entries(self) -> list[FileState | ServiceState | ObjectState]:
+    def entries(self) -> list[FileState | ServiceState | PathState | ObjectState]:
         if not self.path.exists():
             return []
         return _entries.validate_json(self.path.read_bytes())
@@ -77,7 +86,7 @@ class Ledger:
         finally:
             os.close(directory)
 
-    def record(self, entry: FileState | ServiceState | ObjectState) -> None:
+    def record(self, entry: FileState | ServiceState | PathState | ObjectState) -> None:
         """Append an entry, unless the same target is recorded already: the first record holds
         the baseline, and a later fault on the same file must not overwrite it."""
         entries = self.entries()
@@ -101,7 +110,7 @@ class Ledger:
 def _same_target(a: Any, b: Any) -> bool:
     if a.kind != b.kind:
         return False
-    if a.kind == "file":
+    if a.kind in ("file", "path"):
         return (a.node, a.path) == (b.node, b.path)
     if a.kind == "service":
         return (a.node, a.service) == (b.node, b.service)

@@ -4,6 +4,7 @@ baseline (node files byte-identical, services as they were, cluster healthy)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,9 +51,28 @@ def diff(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return changes
 
 
-def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress) -> list[str]:
-    """Run the whole proof; returns the report lines, raises SelftestFailed on the first failure."""
+BROKEN_WAIT = 60
+"""Seconds a step's checks may take to notice its faults (a stopped kubelet turns the node
+NotReady only after the node monitor's grace period)."""
+
+
+def failing_checks(lab: Lab, timeout: float = BROKEN_WAIT) -> list:
+    """The current step's failing check results, waiting up to timeout for one to fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        failing = [r for _, r in lab.run_checks() if not r.passed]
+        if failing or time.monotonic() > deadline:
+            return failing
+        time.sleep(3)
+
+
+def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, variant: str | None = None) -> list[str]:
+    """Run the whole proof (of one variant, for a scenario with variants); returns the report
+    lines, raises SelftestFailed on the first failure."""
     report: list[str] = []
+    if variant is None and scenario.variants:
+        variant = scenario.variants[0].id
+    played = scenario.with_variant(variant)
 
     def note(line: str) -> None:
         report.append(line)
@@ -64,11 +84,10 @@ def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress) -> li
     lab.cluster.wait_until_healthy(progress=progress)
     before = baseline(lab)
     note(f"baseline: {len(before)} files and services recorded")
-    lab.start(scenario, path, progress)
+    lab.start(scenario, path, progress, variant=variant)
     try:
-        for index, step in enumerate(scenario.steps):
-            results = lab.run_checks()
-            failing = [r for _, r in results if not r.passed]
+        for index, step in enumerate(played.steps):
+            failing = failing_checks(lab)
             if not failing:
                 raise SelftestFailed(
                     f"step {index + 1} ({step.title}): every check passes on the broken cluster; "

@@ -36,6 +36,10 @@ class SessionState(BaseModel):
 
     scenario_id: str
     scenario_path: str
+    variant: str | None = None
+    """The variant being played (None for a scenario without variants)."""
+    seed: int | None = None
+    """The seed the variant was picked with (None: picked at random or named)."""
     step: int = 0
     """Index of the current step."""
     injected: int = -1
@@ -58,6 +62,7 @@ class Lab:
         self.ledger = Ledger(self.state_dir / "ledger.json")
         self._ctx: LabContext | None = None
         self._scenario: Scenario | None = None
+        self._variant: str | None = None
 
     # --- state -------------------------------------------------------------------------------
 
@@ -83,8 +88,9 @@ class Lab:
 
     def scenario(self) -> Scenario:
         state = self.require_state()
-        if self._scenario is None or self._scenario.id != state.scenario_id:
-            self._scenario = loader.load_file(Path(state.scenario_path))
+        if self._scenario is None or self._scenario.id != state.scenario_id or self._variant != state.variant:
+            self._scenario = loader.load_file(Path(state.scenario_path)).with_variant(state.variant)
+            self._variant = state.variant
         return self._scenario
 
     @property
@@ -95,8 +101,19 @@ class Lab:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, scenario: Scenario, scenario_path: Path, progress: Progress = _quiet) -> SessionState:
-        """Create or reuse the cluster, undo any earlier session, apply setup, inject step 1."""
+    def start(
+        self,
+        scenario: Scenario,
+        scenario_path: Path,
+        progress: Progress = _quiet,
+        *,
+        seed: int | None = None,
+        variant: str | None = None,
+    ) -> SessionState:
+        """Create or reuse the cluster, undo any earlier session, apply setup, inject step 1.
+        A scenario with variants plays `variant`, else one picked by `seed` (random without)."""
+        chosen = variant if variant is not None else scenario.pick_variant(seed)
+        played = scenario.with_variant(chosen)  # fails early on an unknown variant
         self.cluster.ensure(scenario.cluster.workers, progress)
         self._ctx = None
         if len(self.ledger) or self.state():
@@ -105,8 +122,15 @@ class Lab:
         self.cluster.wait_until_healthy(progress=progress)
         if scenario.images:
             self.cluster.load_images(scenario.images, progress)
-        state = SessionState(scenario_id=scenario.id, scenario_path=str(scenario_path.resolve()))
-        self._scenario = scenario
+        state = SessionState(
+            scenario_id=scenario.id,
+            scenario_path=str(scenario_path.resolve()),
+            variant=chosen,
+            seed=seed if variant is None else None,
+        )
+        if chosen:
+            progress(f"variant: {chosen}")
+        self._scenario, self._variant = played, chosen
         self._save(state)
         try:
             if scenario.setup:
@@ -225,6 +249,7 @@ class Lab:
         return {
             "scenario": scenario.id,
             "title": scenario.title,
+            "variant": state.variant,
             "step": state.step + 1,
             "steps": len(scenario.steps),
             "finished": state.finished,

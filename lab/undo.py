@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from lab.cluster.node import delete_file, read_file, service_state, write_file
 from lab.context import LabContext
-from lab.ledger import FileState, ObjectState, ServiceState
+from lab.ledger import FileState, ObjectState, PathState, ServiceState
 
 
 def undo_file(ctx: LabContext, entry: FileState) -> None:
@@ -28,6 +28,10 @@ def undo_file(ctx: LabContext, entry: FileState) -> None:
         node.run(["systemctl", "daemon-reload"])
         for unit in entry.restart:
             node.run(["systemctl", "restart", unit])
+
+
+def undo_path(ctx: LabContext, entry: PathState) -> None:
+    ctx.node(entry.node).run(["rm", "-rf", "--one-file-system", "--", entry.path])
 
 
 def undo_service(ctx: LabContext, entry: ServiceState) -> None:
@@ -80,7 +84,7 @@ def _wait_gone(exists: Callable[[], bool], timeout: float = 120) -> None:
         time.sleep(1)
 
 
-UNDO = {"file": undo_file, "service": undo_service, "object": undo_object}
+UNDO = {"file": undo_file, "service": undo_service, "path": undo_path, "object": undo_object}
 
 
 def replay(ctx: LabContext, progress: Callable[[str], None] = lambda _: None) -> int:
@@ -110,7 +114,9 @@ def _with_retries(action: Callable[[], None], progress: Callable[[str], None], t
             time.sleep(3)
 
 
-def describe(entry: FileState | ServiceState | ObjectState) -> str:
+def describe(entry: FileState | ServiceState | PathState | ObjectState) -> str:
+    if isinstance(entry, PathState):
+        return f"remove {entry.path} on {entry.node} (did not exist)"
     if isinstance(entry, FileState):
         return f"restore {entry.path} on {entry.node}" if entry.content_b64 else f"remove {entry.path} on {entry.node}"
     if isinstance(entry, ServiceState):

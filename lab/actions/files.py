@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import posixpath
+import shlex
 
 from lab.cluster.node import Node, delete_file, file_mode, read_file, write_file
 from lab.errors import LabError
-from lab.ledger import FileState
+from lab.ledger import FileState, PathState
 from lab.registry import FAULTS
 
 
@@ -63,6 +65,29 @@ def delete_node_file(ctx, node: str, path: str, restart: tuple[str, ...] = ()) -
     record_file(ctx, target, path, restart)
     delete_file(target, path)
     restart_units(target, restart)
+
+
+@FAULTS.register("record-path")
+def record_path(ctx, node: str, path: str, restart: tuple[str, ...] = ()) -> None:
+    """Change nothing, but record a path on the node so reset puts it back: a file's bytes and
+    mode (then restart units), or, for a path that does not exist yet, its absence (reset
+    removes whatever the trainee creates there, directories included). Use it before a step
+    whose task creates or edits files, e.g. an etcd snapshot or a restored data directory."""
+    target = ctx.node(node)
+    clean = posixpath.normpath(path)
+    if not clean.startswith("/") or clean.count("/") < 2 or clean != path.rstrip("/"):
+        raise LabError(f"record-path needs an absolute path at least two levels deep, got {path!r}", title="Fault cannot apply")
+    kind = target.sh(f"if [ -d {shlex.quote(clean)} ]; then echo dir; elif [ -e {shlex.quote(clean)} ]; then echo file; "
+                     "else echo absent; fi").stdout.strip()
+    if kind == "dir":
+        raise LabError(
+            f"{clean} on {node} is an existing directory; record-path records files, or paths that do not exist yet",
+            title="Fault cannot apply",
+        )
+    if kind == "file":
+        record_file(ctx, target, clean, restart)
+    else:
+        ctx.ledger.record(PathState(node=target.short_name, path=clean))
 
 
 @FAULTS.register("run-on-node")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from lab.errors import LabError
 from lab.ledger import ObjectState
@@ -96,17 +96,54 @@ def delete_pods(ctx, namespace: str = "default", name: str | None = None, select
     raise LabError(f"pods {sorted(p.metadata.name for p in pods)} still exist 60s after deletion", title="Fault did not take")
 
 
+PATCH_TYPES = {"merge": "application/merge-patch+json", "strategic": "application/strategic-merge-patch+json"}
+
+
 @FAULTS.register("patch-object")
 def patch_object(
-    ctx, kind: str, name: str, patch: dict[str, Any], api_version: str = "v1", namespace: str | None = "default"
+    ctx,
+    kind: str,
+    name: str,
+    patch: dict[str, Any],
+    api_version: str = "v1",
+    namespace: str | None = "default",
+    strategy: Literal["merge", "strategic"] = "merge",
 ) -> None:
-    """Merge-patch an object (e.g. break a Service selector); reset restores it as it was."""
+    """Patch an object (e.g. break a Service selector); reset restores it as it was. `merge`
+    replaces lists whole; `strategic` merges lists such as containers and env by name, as
+    `kubectl patch` does."""
     if record_object(ctx, api_version, kind, name, namespace) is None:
         raise LabError(f"{kind}/{name} not found in {namespace}", title="Fault cannot apply")
     resource = ctx.resource(api_version, kind)
     resource.patch(
-        body=patch, name=name, namespace=namespace if resource.namespaced else None, content_type="application/merge-patch+json"
+        body=patch, name=name, namespace=namespace if resource.namespaced else None, content_type=PATCH_TYPES[strategy]
     )
+
+
+@FAULTS.register("apply-object")
+def apply_object(ctx, manifest: dict[str, Any]) -> None:
+    """Create or update one object (server-side apply), e.g. a ConfigMap made after an etcd
+    snapshot or a Service under a wrong name; reset restores the object as it was before, or
+    deletes it when it did not exist."""
+    metadata = manifest.get("metadata")
+    if not isinstance(metadata, dict) or not metadata.get("name") or "apiVersion" not in manifest or "kind" not in manifest:
+        raise LabError("apply-object needs a manifest with apiVersion, kind and metadata.name", title="Fault cannot apply")
+    api_version, kind, name = manifest["apiVersion"], manifest["kind"], metadata["name"]
+    resource = ctx.resource(api_version, kind)
+    namespace = metadata.get("namespace", "default") if resource.namespaced else None
+    record_object(ctx, api_version, kind, name, namespace)
+    body = {**manifest, "metadata": {**metadata, **({"namespace": namespace} if namespace else {})}}
+    resource.server_side_apply(body=body, name=name, namespace=namespace, field_manager="cka-lab", force_conflicts=True)
+
+
+@FAULTS.register("cordon")
+def cordon(ctx, node: str, unschedulable: bool = True) -> None:
+    """Cordon a node (`kubectl cordon`), or with unschedulable: false uncordon it. Recorded first,
+    so reset puts the node's schedulability back; as a fault with unschedulable: false on a
+    schedulable node it changes nothing and only records, before a task that cordons."""
+    name = ctx.node(node).container
+    record_object(ctx, "v1", "Node", name, None)
+    ctx.core.patch_node(name, {"spec": {"unschedulable": unschedulable or None}})
 
 
 @FAULTS.register("scale")

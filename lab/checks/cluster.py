@@ -62,6 +62,24 @@ def deployment_ready(ctx, name: str, namespace: str = "default", replicas: int |
     return CheckResult(False, f"deployment {name}: {ready}/{wanted} ready, {available} available")
 
 
+@CHECKS.register("daemonset-ready")
+def daemonset_ready(ctx, name: str, namespace: str = "default") -> CheckResult:
+    """The DaemonSet's current spec is rolled out: every node it should run on has an
+    up-to-date pod, and all of them are ready."""
+    ds = ctx.apps.read_namespaced_daemon_set(name, namespace)
+    status = ds.status
+    desired = status.desired_number_scheduled or 0
+    ready = status.number_ready or 0
+    updated = status.updated_number_scheduled or 0
+    if (status.observed_generation or 0) < (ds.metadata.generation or 0):
+        return CheckResult(False, f"daemonset {name}: the controller has not seen its latest spec yet")
+    if desired == 0:
+        return CheckResult(False, f"daemonset {name} runs on no node")
+    if ready == desired and updated == desired and not (status.number_unavailable or 0):
+        return CheckResult(True, f"daemonset {name}: {ready}/{desired} ready and up to date")
+    return CheckResult(False, f"daemonset {name}: {ready}/{desired} ready, {updated} up to date")
+
+
 @CHECKS.register("service-has-endpoints")
 def service_has_endpoints(ctx, name: str, namespace: str = "default", count: int = 1) -> CheckResult:
     """The Service selects at least `count` ready endpoints."""

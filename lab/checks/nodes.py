@@ -21,12 +21,52 @@ def node_ready(ctx, node: str) -> CheckResult:
 
 
 @CHECKS.register("node-schedulable")
-def node_schedulable(ctx, node: str) -> CheckResult:
-    """The node is not cordoned."""
+def node_schedulable(ctx, node: str, schedulable: bool = True) -> CheckResult:
+    """The node is not cordoned (or, with schedulable: false, it is)."""
     obj = ctx.core.read_node(ctx.node(node).container)
-    if obj.spec.unschedulable:
-        return CheckResult(False, f"node {node} is cordoned (SchedulingDisabled)")
-    return CheckResult(True, f"node {node} is schedulable")
+    if bool(obj.spec.unschedulable) == schedulable:
+        state = "cordoned (SchedulingDisabled)" if obj.spec.unschedulable else "schedulable"
+        return CheckResult(False, f"node {node} is {state}")
+    return CheckResult(True, f"node {node} is {'schedulable' if schedulable else 'cordoned'}")
+
+
+@CHECKS.register("node-heartbeat")
+def node_heartbeat(ctx, node: str, max_age: int = 25) -> CheckResult:
+    """The kubelet on the node renewed its Lease (kube-node-lease) within max_age seconds: it
+    is running and talking to the API server right now, before the node turns NotReady."""
+    from datetime import datetime, timezone
+
+    from kubernetes import client
+
+    lease = client.CoordinationV1Api(ctx.api).read_namespaced_lease(ctx.node(node).container, "kube-node-lease")
+    renewed = lease.spec.renew_time
+    if renewed is None:
+        return CheckResult(False, f"the kubelet on {node} never renewed its lease")
+    age = (datetime.now(timezone.utc) - renewed).total_seconds()
+    if age > max_age:
+        return CheckResult(False, f"the kubelet on {node} last renewed its lease {age:.0f}s ago")
+    return CheckResult(True, f"the kubelet on {node} renewed its lease {max(age, 0):.0f}s ago")
+
+
+@CHECKS.register("node-drained")
+def node_drained(ctx, node: str) -> CheckResult:
+    """The node is cordoned and runs no pods but DaemonSet pods and static (mirror) pods, as
+    after `kubectl drain --ignore-daemonsets`."""
+    name = ctx.node(node).container
+    if not ctx.core.read_node(name).spec.unschedulable:
+        return CheckResult(False, f"node {node} is not cordoned")
+    pods = ctx.core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={name}").items
+    left = [
+        f"{p.metadata.namespace}/{p.metadata.name}"
+        for p in pods
+        if p.status.phase not in ("Succeeded", "Failed")
+        and p.metadata.deletion_timestamp is None
+        and not any(o.kind == "DaemonSet" for o in p.metadata.owner_references or [])
+        and "kubernetes.io/config.mirror" not in (p.metadata.annotations or {})
+    ]
+    if left:
+        return CheckResult(False, f"node {node} still runs {len(left)} pod(s): {', '.join(left[:4])}")
+    return CheckResult(True, f"node {node} is drained")
 
 
 @CHECKS.register("service-active")

@@ -93,6 +93,8 @@ def _friendly(error: dict[str, Any], data: Any, path: Loc) -> str:
         return f"unknown field {error['loc'][-1]!r}" + _valid_fields(error, data, path)
     if kind == "missing":
         return f"missing required field {error['loc'][-1]!r}"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
     return f"{error['msg']} (got {error['input']!r})" if "input" in error and not isinstance(error["input"], dict | list) else error["msg"]
 
 

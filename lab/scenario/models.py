@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import random
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import lab.actions  # noqa: F401  (fills FAULTS)
 import lab.checks  # noqa: F401  (fills CHECKS)
@@ -63,8 +65,19 @@ class Step(_Strict):
     """Seconds selftest waits for the checks to pass after the reference solution."""
 
 
+class Variant(_Strict):
+    """One way the scenario breaks: its own full list of steps (setup is shared)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    """Identifier (`cka-lab start <scenario> --variant <id>`)."""
+    title: str
+    """Short name, e.g. "kubelet stopped and disabled"."""
+    steps: list[Step] = Field(min_length=1)
+    """The steps of this variant, in order."""
+
+
 class Scenario(_Strict):
-    """A troubleshooting scenario: setup, then ordered steps."""
+    """A troubleshooting scenario: setup, then ordered steps (or variants, each with its steps)."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     """Identifier used on the command line (`cka-lab start <id>`); the file name without .yaml."""
@@ -86,8 +99,47 @@ class Scenario(_Strict):
     """Kubernetes objects applied before any fault (removed again by reset)."""
     setup_checks: list[Check] = Field(default_factory=list)
     """Checks that must pass after setup, before the first fault (e.g. the Deployment is ready)."""
-    steps: list[Step] = Field(min_length=1)
-    """The steps, in order."""
+    steps: list[Step] = Field(default_factory=list)
+    """The steps, in order. Leave out when the scenario has variants: it then holds the first
+    variant's steps until a variant is chosen."""
+    variants: list[Variant] = Field(default_factory=list)
+    """Several ways to break the same setup; `cka-lab start` picks one (reproducibly with
+    `--seed`), selftest runs every one."""
+
+    @model_validator(mode="after")
+    def _steps_or_variants(self) -> Scenario:
+        if self.variants:
+            ids = [v.id for v in self.variants]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"variant ids must be unique: {ids}")
+            if self.steps and self.steps != self.variants[0].steps:
+                raise ValueError("give either steps or variants, not both")
+            self.steps = self.variants[0].steps
+        elif not self.steps:
+            raise ValueError("missing required field 'steps' (or 'variants', each with its steps)")
+        return self
+
+    def variant_ids(self) -> list[str]:
+        return [v.id for v in self.variants]
+
+    def pick_variant(self, seed: int | None = None) -> str | None:
+        """The variant to play: reproducible for a seed, random without one; None without variants."""
+        if not self.variants:
+            return None
+        rng = random.Random(seed) if seed is not None else random.SystemRandom()
+        return self.variants[rng.randrange(len(self.variants))].id
+
+    def with_variant(self, variant: str | None) -> Scenario:
+        """This scenario with the chosen variant's steps as its steps."""
+        if variant is None:
+            return self
+        for candidate in self.variants:
+            if candidate.id == variant:
+                return self.model_copy(update={"steps": candidate.steps})
+        from lab.errors import ScenarioError
+
+        known = ", ".join(self.variant_ids()) or "(none)"
+        raise ScenarioError(f"scenario {self.id!r} has no variant {variant!r}; variants: {known}", title="Unknown variant")
 
     @field_validator("setup")
     @classmethod

@@ -1,0 +1,118 @@
+"""Checks by real traffic: run a command in a client pod (the Kubernetes exec API, as
+`kubectl exec` does) and grade its exit code and output."""
+
+from __future__ import annotations
+
+import shlex
+
+from lab.checks.result import CheckResult
+from lab.registry import CHECKS
+
+
+def _target_pod(ctx, namespace: str, pod: str | None, selector: str | None):
+    if pod:
+        return ctx.core.read_namespaced_pod(pod, namespace)
+    pods = ctx.core.list_namespaced_pod(namespace, label_selector=selector or "").items
+    running = [p for p in pods if p.status.phase == "Running" and p.metadata.deletion_timestamp is None]
+    return running[0] if running else None
+
+
+def exec_in(ctx, namespace: str, pod: str, container: str | None, argv: list[str], timeout: int) -> tuple[int | None, str]:
+    """(exit code, stdout+stderr) of a command in a pod; exit code None when it did not finish."""
+    from kubernetes.stream import stream
+
+    kwargs = {"container": container} if container else {}
+    resp = stream(
+        ctx.core.connect_get_namespaced_pod_exec,
+        pod,
+        namespace,
+        command=argv,
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+        **kwargs,
+    )
+    output: list[str] = []
+    try:
+        resp.run_forever(timeout=timeout)
+        output.append(resp.read_stdout() or "")
+        output.append(resp.read_stderr() or "")
+        if resp.is_open():
+            code = None
+        else:
+            try:
+                code = resp.returncode
+            except (KeyError, IndexError, TypeError, ValueError):  # exec itself failed: no exit code
+                output.append(resp.read_channel(3) or "exec failed")
+                code = -1
+    finally:
+        resp.close()
+    return code, "".join(output)
+
+
+def _grade(what: str, code: int | None, output: str, contains: str | None, lacks: str | None) -> CheckResult:
+    tail = " ".join(output.split())[-200:]
+    if code is None:
+        return CheckResult(False, f"{what} did not finish in time")
+    if code != 0:
+        return CheckResult(False, f"{what} exited {code}: {tail or '(no output)'}")
+    if contains is not None and contains not in output:
+        return CheckResult(False, f"{what} did not print {contains!r}: {tail or '(no output)'}")
+    if lacks is not None and lacks in output:
+        return CheckResult(False, f"{what} printed {lacks!r}: {tail}")
+    return CheckResult(True, f"{what} succeeded")
+
+
+@CHECKS.register("exec-in-pod")
+def exec_in_pod(
+    ctx,
+    command: str | list[str],
+    pod: str | None = None,
+    selector: str | None = None,
+    namespace: str = "default",
+    container: str | None = None,
+    output_contains: str | None = None,
+    output_lacks: str | None = None,
+    timeout: int = 20,
+) -> CheckResult:
+    """Run a command in a running pod (by name, or the first by label selector), like
+    `kubectl exec`: passes when it exits 0 (and prints output_contains, and not output_lacks).
+    A string command runs with `sh -c`; a list runs as is. Grades real traffic, e.g.
+    `nslookup` or `wget` from a client pod (busybox `nslookup` exits 0 on an empty answer:
+    look for the expected address in the output)."""
+    target = _target_pod(ctx, namespace, pod, selector)
+    if target is None:
+        return CheckResult(False, f"no running pod with {selector} in namespace {namespace}")
+    name = target.metadata.name
+    if target.status.phase != "Running":
+        return CheckResult(False, f"pod {name} in {namespace} is {target.status.phase}, cannot exec into it")
+    argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
+    shown = command if isinstance(command, str) else shlex.join(command)
+    code, output = exec_in(ctx, namespace, name, container, argv, timeout)
+    return _grade(f"`{shown}` in pod {name}", code, output, output_contains, output_lacks)
+
+
+@CHECKS.register("http-from-pod")
+def http_from_pod(
+    ctx,
+    url: str,
+    pod: str | None = None,
+    selector: str | None = None,
+    namespace: str = "default",
+    container: str | None = None,
+    contains: str | None = None,
+    timeout: int = 5,
+) -> CheckResult:
+    """An HTTP GET from inside a pod (its image needs `wget`, as busybox has) returns a
+    success status, and the body contains `contains` when given."""
+    target = _target_pod(ctx, namespace, pod, selector)
+    if target is None:
+        return CheckResult(False, f"no running pod with {selector} in namespace {namespace}")
+    name = target.metadata.name
+    if target.status.phase != "Running":
+        return CheckResult(False, f"pod {name} in {namespace} is {target.status.phase}, cannot send a request from it")
+    argv = ["wget", "-q", "-T", str(timeout), "-O", "-", url]
+    code, output = exec_in(ctx, namespace, name, container, argv, timeout + 10)
+    return _grade(f"GET {url} from pod {name}", code, output, contains, None)

@@ -1,0 +1,179 @@
+"""Scenario variants: the file format, and the variant a seed picks (reproducible)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab.errors import ScenarioError
+from lab.scenario import loader
+from lab.session import Lab, SessionState
+
+STEP = """\
+      - title: {title}
+        task: do it
+        faults:
+          - {{type: stop-service, node: worker, service: {service}}}
+        checks:
+          - {{type: service-active, node: worker, service: {service}}}
+        solution: start it
+"""
+
+VARIANTS = """\
+id: {id}
+title: T
+summary: S
+domain: Troubleshooting
+difficulty: easy
+variants:
+  - id: kubelet
+    title: kubelet stopped
+    steps:
+{kubelet}  - id: containerd
+    title: containerd stopped
+    steps:
+{containerd}  - id: both
+    title: both stopped
+    steps:
+{kubelet}{containerd}"""
+
+
+def variants_file(tmp_path: Path, name: str = "multi") -> Path:
+    text = VARIANTS.format(
+        id=name,
+        kubelet=STEP.format(title="kubelet", service="kubelet"),
+        containerd=STEP.format(title="containerd", service="containerd"),
+    )
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_variants_load_and_steps_default_to_the_first(tmp_path: Path) -> None:
+    scenario = loader.load_file(variants_file(tmp_path))
+    assert scenario.variant_ids() == ["kubelet", "containerd", "both"]
+    assert [s.title for s in scenario.steps] == ["kubelet"]
+    assert [s.title for s in scenario.with_variant("both").steps] == ["kubelet", "containerd"]
+    assert scenario.with_variant(None) is scenario
+
+
+def test_same_seed_same_variant(tmp_path: Path) -> None:
+    scenario = loader.load_file(variants_file(tmp_path))
+    for seed in range(20):
+        assert scenario.pick_variant(seed) == scenario.pick_variant(seed)
+
+
+def test_seed_choice_is_stable_across_processes(tmp_path: Path) -> None:
+    """The choice depends only on the seed and the variant list (no hash randomisation)."""
+    import subprocess
+    import sys
+
+    path = variants_file(tmp_path)
+    code = (
+        "from pathlib import Path; from lab.scenario import loader; "
+        f"s = loader.load_file(Path({str(path)!r})); print([s.pick_variant(n) for n in range(10)])"
+    )
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in range(2)}
+    scenario = loader.load_file(path)
+    assert runs == {str([scenario.pick_variant(n) for n in range(10)]) + "\n"}
+
+
+def test_seeds_reach_every_variant(tmp_path: Path) -> None:
+    scenario = loader.load_file(variants_file(tmp_path))
+    assert {scenario.pick_variant(seed) for seed in range(50)} == {"kubelet", "containerd", "both"}
+
+
+def test_no_seed_still_picks_a_known_variant(tmp_path: Path) -> None:
+    scenario = loader.load_file(variants_file(tmp_path))
+    assert {scenario.pick_variant() for _ in range(30)} <= set(scenario.variant_ids())
+
+
+def test_scenario_without_variants_picks_none() -> None:
+    scenario = loader.load("control-plane-failure")
+    assert scenario.pick_variant(3) is None
+    assert scenario.variant_ids() == []
+
+
+def test_unknown_variant_is_an_error(tmp_path: Path) -> None:
+    scenario = loader.load_file(variants_file(tmp_path))
+    with pytest.raises(ScenarioError, match="no variant 'nope'; variants: kubelet, containerd, both"):
+        scenario.with_variant("nope")
+
+
+def test_steps_and_variants_together_are_rejected(tmp_path: Path) -> None:
+    path = variants_file(tmp_path, "both")
+    data = yaml.safe_load(path.read_text())
+    data["steps"] = [dict(data["variants"][1]["steps"][0], title="other")]
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ScenarioError, match="either steps or variants"):
+        loader.load_file(path)
+
+
+def test_duplicate_variant_ids_are_rejected(tmp_path: Path) -> None:
+    path = variants_file(tmp_path, "dup")
+    path.write_text(path.read_text().replace("id: containerd", "id: kubelet"))
+    with pytest.raises(ScenarioError, match="variant ids must be unique"):
+        loader.load_file(path)
+
+
+class _NoCluster:
+    """Stands in for LabCluster: start() gets as far as the session state, no further."""
+
+    def ensure(self, workers, progress):
+        raise RuntimeError("stop here")
+
+
+def _lab(tmp_path: Path) -> Lab:
+    lab = Lab.__new__(Lab)
+    lab.settings = None
+    lab.state_dir = tmp_path
+    lab.cluster = _NoCluster()
+    from lab.ledger import Ledger
+
+    lab.ledger = Ledger(tmp_path / "ledger.json")
+    lab._ctx = None
+    lab._scenario = None
+    lab._variant = None
+    return lab
+
+
+def test_session_state_records_the_variant_and_scenario_applies_it(tmp_path: Path) -> None:
+    path = variants_file(tmp_path)
+    lab = _lab(tmp_path)
+    state = SessionState(scenario_id="multi", scenario_path=str(path), variant="both", seed=7)
+    lab._save(state)
+    again = Lab.__new__(Lab)
+    again.__dict__.update(lab.__dict__)
+    again._scenario = None
+    assert again.require_state().variant == "both"
+    assert [s.title for s in again.scenario().steps] == ["kubelet", "containerd"]
+
+
+def test_start_rejects_an_unknown_variant_before_touching_the_cluster(tmp_path: Path) -> None:
+    scenario = loader.load_file(variants_file(tmp_path))
+    with pytest.raises(ScenarioError, match="no variant"):
+        _lab(tmp_path).start(scenario, tmp_path / "multi.yaml", variant="nope")
+
+
+def test_old_session_files_without_a_variant_still_load() -> None:
+    state = SessionState.model_validate_json('{"scenario_id": "x", "scenario_path": "/x.yaml", "step": 1}')
+    assert state.variant is None and state.seed is None
+
+
+def test_list_json_shows_variants(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+
+    variants_file(tmp_path)
+    monkeypatch.setenv("CKA_LAB_SCENARIOS", str(tmp_path))
+    result = CliRunner().invoke(app, ["list", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["id"]: row for row in json.loads(result.output)}
+    assert rows["multi"]["variants"] == ["kubelet", "containerd", "both"]
+    assert rows["control-plane-failure"]["variants"] == []
+
