@@ -136,6 +136,38 @@ def apply_object(ctx, manifest: dict[str, Any]) -> None:
     resource.server_side_apply(body=body, name=name, namespace=namespace, field_manager="cka-lab", force_conflicts=True)
 
 
+@FAULTS.register("replace-in-object")
+def replace_in_object(
+    ctx,
+    kind: str,
+    name: str,
+    path: str,
+    old: str,
+    new: str,
+    api_version: str = "v1",
+    namespace: str | None = "default",
+) -> None:
+    """Replace text in a string field of an object, given by path (`.data.Corefile`,
+    `.spec.template.spec.containers[name=kube-proxy].command[1]`), every occurrence: break a
+    config file in a ConfigMap or one flag of a command without restating the rest. Reset
+    restores the object as it was."""
+    from lab.jsonpath import JsonPathError, assign, lookup
+
+    current = record_object(ctx, api_version, kind, name, namespace)
+    if current is None:
+        raise LabError(f"{kind}/{name} not found in {namespace}", title="Fault cannot apply")
+    try:
+        text = lookup(current, path)
+    except JsonPathError as exc:
+        raise LabError(f"{kind}/{name}: {exc}", title="Fault cannot apply") from exc
+    if not isinstance(text, str) or old not in text:
+        raise LabError(f"{kind}/{name} {path} does not contain {old!r}", title="Fault cannot apply")
+    assign(current, path, text.replace(old, new))
+    body = {k: v for k, v in current.items() if k != "status"}
+    resource = ctx.resource(api_version, kind)
+    resource.replace(body=body, name=name, namespace=namespace if resource.namespaced else None)
+
+
 @FAULTS.register("cordon")
 def cordon(ctx, node: str, unschedulable: bool = True) -> None:
     """Cordon a node (`kubectl cordon`), or with unschedulable: false uncordon it. Recorded first,
