@@ -1,0 +1,159 @@
+"""The catalog's engine additions without a cluster: record-path, replace-in-object,
+apply-object, the path ledger entry, and how exec checks grade."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.actions.files import record_path
+from lab.actions.objects import apply_object, replace_in_object
+from lab.checks.pods import _grade
+from lab.errors import LabError
+from lab.ledger import FileState, Ledger, ObjectState, PathState
+from lab.undo import describe
+
+
+@dataclass
+class FakeNode:
+    kind: str  # what `[ -d ] / [ -e ]` reports: dir, file or absent
+    short_name: str = "control-plane"
+    commands: list[str] = field(default_factory=list)
+
+    def sh(self, script: str, **_: Any) -> subprocess.CompletedProcess[str]:
+        self.commands.append(script)
+        if script.startswith("if [ -e") and "base64" in script:  # read_file
+            return subprocess.CompletedProcess([], 0, "YQ==\n" if self.kind == "file" else "MISSING\n", "")
+        return subprocess.CompletedProcess([], 0, self.kind + "\n", "")
+
+    def run(self, argv: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        self.commands.append(" ".join(argv))
+        return subprocess.CompletedProcess(argv, 0, "644\n", "")
+
+
+class FakeObj:
+    def __init__(self, data: dict[str, Any]):
+        self.data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self.data)
+
+
+class FakeResource:
+    namespaced = True
+
+    def __init__(self, objects: dict[str, dict[str, Any]]):
+        self.objects = objects
+        self.applied: list[dict[str, Any]] = []
+
+    def get(self, name: str, namespace: str | None = None) -> FakeObj:
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        if name not in self.objects:
+            raise NotFoundError(type("E", (), {"status": 404, "reason": "NotFound", "body": "", "headers": {}})())
+        return FakeObj(self.objects[name])
+
+    def replace(self, body: dict[str, Any], name: str, namespace: str | None = None) -> None:
+        self.objects[name] = body
+
+    def server_side_apply(self, body: dict[str, Any], name: str, namespace: str | None, **_: Any) -> None:
+        self.applied.append(body)
+        self.objects[name] = body
+
+
+@dataclass
+class FakeCtx:
+    ledger: Ledger
+    nodes: dict[str, FakeNode] = field(default_factory=dict)
+    resources: FakeResource = field(default_factory=lambda: FakeResource({}))
+
+    def node(self, name: str) -> FakeNode:
+        return self.nodes[name]
+
+    def resource(self, api_version: str, kind: str) -> FakeResource:
+        return self.resources
+
+
+def ctx_with(tmp_path: Path, kind: str = "absent", objects: dict | None = None) -> FakeCtx:
+    return FakeCtx(Ledger(tmp_path / "ledger.json"), {"control-plane": FakeNode(kind)}, FakeResource(objects or {}))
+
+
+def test_record_path_of_a_missing_path_records_its_absence(tmp_path: Path) -> None:
+    ctx = ctx_with(tmp_path, "absent")
+    record_path(ctx, "control-plane", "/var/lib/etcd-from-backup")
+    assert ctx.ledger.entries() == [PathState(node="control-plane", path="/var/lib/etcd-from-backup")]
+    assert describe(ctx.ledger.entries()[0]) == "remove /var/lib/etcd-from-backup on control-plane (did not exist)"
+
+
+def test_record_path_of_a_file_records_its_bytes(tmp_path: Path) -> None:
+    ctx = ctx_with(tmp_path, "file")
+    record_path(ctx, "control-plane", "/etc/kubernetes/manifests/etcd.yaml")
+    [entry] = ctx.ledger.entries()
+    assert isinstance(entry, FileState) and entry.content_b64 == "YQ==" and entry.mode == 0o644
+
+
+def test_record_path_refuses_existing_directories_and_shallow_paths(tmp_path: Path) -> None:
+    ctx = ctx_with(tmp_path, "dir")
+    with pytest.raises(LabError, match="existing directory"):
+        record_path(ctx, "control-plane", "/var/lib/etcd")
+    for bad in ("/", "/opt", "relative/path", "/opt/../etc"):
+        with pytest.raises(LabError, match="two levels deep"):
+            record_path(ctx, "control-plane", bad)
+    assert len(ctx.ledger) == 0
+
+
+def test_undo_of_a_path_removes_it_recursively(tmp_path: Path) -> None:
+    from lab.undo import undo_path
+
+    ctx = ctx_with(tmp_path)
+    undo_path(ctx, PathState(node="control-plane", path="/var/lib/etcd-from-backup"))
+    assert ctx.nodes["control-plane"].commands == ["rm -rf --one-file-system -- /var/lib/etcd-from-backup"]
+
+
+COREFILE = ".:53 {\n    errors\n    forward . /etc/resolv.conf {\n       max_concurrent 1000\n    }\n}\n"
+
+
+def test_replace_in_object_records_first_then_replaces_one_field(tmp_path: Path) -> None:
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "coredns", "resourceVersion": "7"},
+          "data": {"Corefile": COREFILE}}
+    ctx = ctx_with(tmp_path, objects={"coredns": cm})
+    replace_in_object(ctx, kind="ConfigMap", name="coredns", path=".data.Corefile",
+                      old="    forward .", new="    forwrd .", namespace="kube-system")
+    [entry] = ctx.ledger.entries()
+    assert isinstance(entry, ObjectState) and entry.manifest is not None
+    assert entry.manifest["data"]["Corefile"] == COREFILE
+    assert "resourceVersion" not in entry.manifest["metadata"]
+    stored = ctx.resources.objects["coredns"]
+    assert "    forwrd . /etc/resolv.conf {" in stored["data"]["Corefile"]
+    assert stored["metadata"]["resourceVersion"] == "7"  # optimistic concurrency on the write
+
+
+def test_replace_in_object_fails_without_the_text(tmp_path: Path) -> None:
+    ctx = ctx_with(tmp_path, objects={"coredns": {"metadata": {"name": "coredns"}, "data": {"Corefile": COREFILE}}})
+    with pytest.raises(LabError, match="does not contain"):
+        replace_in_object(ctx, kind="ConfigMap", name="coredns", path=".data.Corefile", old="nope", new="x")
+    with pytest.raises(LabError, match="not found"):
+        replace_in_object(ctx, kind="ConfigMap", name="missing", path=".data.Corefile", old="x", new="y")
+
+
+def test_apply_object_records_absence_so_reset_deletes_it(tmp_path: Path) -> None:
+    ctx = ctx_with(tmp_path)
+    apply_object(ctx, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "after-backup"}, "data": {"a": "b"}})
+    [entry] = ctx.ledger.entries()
+    assert entry.manifest is None and entry.namespace == "default"
+    assert ctx.resources.applied[0]["metadata"] == {"name": "after-backup", "namespace": "default"}
+    with pytest.raises(LabError, match="apiVersion, kind and metadata.name"):
+        apply_object(ctx, {"kind": "ConfigMap", "metadata": {}})
+
+
+def test_exec_grading() -> None:
+    assert _grade("x", 0, "Address: 10.96.200.200\n", "10.96.200.200", None).passed
+    assert not _grade("x", 0, "Server: 10.96.0.10\n", "10.96.200.200", None).passed  # empty nslookup answer
+    assert not _grade("x", 1, "bad address", None, None).passed
+    assert not _grade("x", None, "", None, None).message.endswith("succeeded")
+    assert not _grade("x", 0, "db: ERROR", None, "ERROR").passed
