@@ -105,14 +105,15 @@ def http_from_pod(
     contains: str | None = None,
     timeout: int = 5,
 ) -> CheckResult:
-    """An HTTP GET from inside a pod (its image needs `wget`, as busybox has) returns a
-    success status, and the body contains `contains` when given."""
+    """An HTTP GET from inside a pod (its image needs `timeout` and `wget`, as busybox has)
+    returns a success status, and the body contains `contains` when given."""
     target = _target_pod(ctx, namespace, pod, selector)
     if target is None:
         return CheckResult(False, f"no running pod with {selector} in namespace {namespace}")
     name = target.metadata.name
     if target.status.phase != "Running":
         return CheckResult(False, f"pod {name} in {namespace} is {target.status.phase}, cannot send a request from it")
-    argv = ["wget", "-q", "-T", str(timeout), "-O", "-", url]
+    # `timeout` rather than wget's own -T, which some static busybox builds crash on
+    argv = ["timeout", str(timeout), "wget", "-q", "-O", "-", url]
     code, output = exec_in(ctx, namespace, name, container, argv, timeout + 10)
     return _grade(f"GET {url} from pod {name}", code, output, contains, None)
