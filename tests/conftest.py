@@ -52,13 +52,22 @@ def lab_cluster(request: pytest.FixtureRequest, lab_env: dict[str, str]):
     if lab.cluster.exists() and not keep:
         # a leftover of an interrupted run: start from a fresh cluster
         subprocess.run(["docker", "rm", "-f", *[n.container for n in lab.cluster.nodes()]], check=False)
+    user_kube = _tree_state(Path.home() / ".kube")
     lab.cluster.ensure(workers=1, progress=lambda line: print(line, file=sys.stderr))
+    # creating (or reusing) the cluster must not write to the user's kubeconfig
+    assert _tree_state(Path.home() / ".kube") == user_kube
     lab.reset()
     lab.cluster.wait_until_healthy(timeout=420)
     yield lab
     lab.reset()
     if not keep:
         lab.cluster.delete()
+
+
+def _tree_state(folder: Path) -> dict[str, tuple[int, int]]:
+    if not folder.exists():
+        return {}
+    return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
 
 
 @pytest.fixture

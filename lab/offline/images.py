@@ -17,6 +17,8 @@ BASE_IMAGE = "cka-lab/debian-base:" + versions.DEBIAN_SUITE
 PODNET_IMAGE = "cka-lab/podnet:v1"
 WORKLOAD_IMAGES = ("nginx:1.27", "busybox:1.36")
 PAUSE_SOURCE = "build/pause/linux/pause.c"
+# Images FROM scratch have no PATH of their own; kubeadm's manifests run commands by name.
+SCRATCH_PATH = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass
@@ -32,7 +34,7 @@ class ImageRecipe:
 
 
 def _scratch_binary(tag: str, binary: Path, dest: str, entrypoint: bool = False) -> ImageRecipe:
-    lines = ["FROM scratch", f"COPY {binary.name} {dest}"]
+    lines = ["FROM scratch", SCRATCH_PATH, f"COPY {binary.name} {dest}"]
     if entrypoint:
         lines.append(f'ENTRYPOINT ["{dest}"]')
     return ImageRecipe((tag,), "\n".join(lines) + "\n", {binary.name: binary})
@@ -55,7 +57,7 @@ def component_images(bindir: Path) -> list[ImageRecipe]:
     recipes.append(
         ImageRecipe(
             (f"registry.k8s.io/etcd:{versions.ETCD_IMAGE_TAG}",),
-            "FROM scratch\nCOPY etcd /usr/local/bin/etcd\nCOPY etcdctl /usr/local/bin/etcdctl\n"
+            f"FROM scratch\n{SCRATCH_PATH}\nCOPY etcd /usr/local/bin/etcd\nCOPY etcdctl /usr/local/bin/etcdctl\n"
             'ENTRYPOINT ["/usr/local/bin/etcd"]\n',
             {"etcd": bindir / "etcd", "etcdctl": bindir / "etcdctl"},
         )
@@ -100,7 +102,8 @@ def workload_images() -> list[ImageRecipe]:
     busybox = (
         f"FROM {BASE_IMAGE} AS source\n"
         "RUN mkdir -p /out/bin /out/tmp /out/etc && cp /bin/busybox /out/bin/busybox"
-        " && /bin/busybox --install -s /out/bin && chmod 1777 /out/tmp"
+        " && for applet in $(/bin/busybox --list); do ln -s busybox /out/bin/$applet; done"
+        " && chmod 1777 /out/tmp"
         " && echo 'root:x:0:0:root:/root:/bin/sh' > /out/etc/passwd"
         " && echo 'nobody:x:65534:65534:nobody:/home:/bin/false' >> /out/etc/passwd"
         " && echo 'root:x:0:' > /out/etc/group\n"

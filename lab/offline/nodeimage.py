@@ -57,6 +57,10 @@ def containerd_config(base_files: Path, with_runtime_shim: bool) -> str:
             "SystemdCgroup = true",
             f'SystemdCgroup = true\n    BinaryName = "{NODE_WRAPPER_PATH}"',
         )
+        # Lowering oom_score_adj (the kubelet asks -998 for static pods) needs CAP_SYS_RESOURCE
+        # too; runc init then dies with "can't get final child's PID from pipe". Clamp it to
+        # containerd's own score instead, as containerd does for rootless nodes.
+        config = config.replace("restrict_oom_score_adj = false", "restrict_oom_score_adj = true")
     return config
 
 

@@ -1,0 +1,121 @@
+"""The engine on the real cluster, through the real `cka-lab` command: the trainee's flow,
+selftest, a SIGKILL in the middle of an injection, and the safety rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lab import paths
+from lab.ledger import Ledger
+from lab.selftest import baseline, diff
+
+pytestmark = pytest.mark.cluster
+
+
+def test_trainee_flow_check_hint_fix_advance(lab_cluster, cli) -> None:
+    cli("start", "control-plane-failure", "--no-tui", check=True)
+    try:
+        graded = cli("check", "--json")
+        assert graded.returncode == 1
+        report = json.loads(graded.stdout)
+        assert report["step"] == 1 and not report["passed"]
+        assert any("kube-scheduler" in c["message"] for c in report["checks"] if not c["passed"])
+
+        hint = cli("hint", check=True)
+        assert "Hint 1/3" in hint.stdout
+
+        # the fix a trainee makes on the node
+        cli("ssh", "control-plane", "--", "sed", "-i", "s/- kube-schedulerrrr/- kube-scheduler/",
+            "/etc/kubernetes/manifests/kube-scheduler.yaml", check=True)
+        deadline = time.monotonic() + 240
+        while (graded := cli("check")).returncode != 0:
+            assert time.monotonic() < deadline, graded.stdout
+            time.sleep(5)
+        assert "Step 1 solved" in graded.stdout
+        status = json.loads(cli("status", "--json", check=True).stdout)
+        assert status["step"] == 2 and status["hints_used"] == 1
+    finally:
+        reset = cli("reset")
+        assert reset.returncode == 0, reset.stderr
+
+
+def test_selftest_control_plane_failure(cli) -> None:
+    result = cli("selftest", "control-plane-failure", timeout=1800)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS control-plane-failure" in result.stdout
+    assert "reset: baseline restored" in result.stderr
+
+
+@pytest.mark.parametrize("delay", [0.0, 3.0], ids=["at-first-record", "after-manifest-written"])
+def test_sigkill_during_injection_then_reset_restores_baseline(lab_cluster, lab_env, cli, delay: float) -> None:
+    lab_cluster.reset()
+    before = baseline(lab_cluster)
+    ledger = Ledger(Path(lab_env["CKA_LAB_HOME"]) / "ledger.json")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab", "start", "control-plane-failure", "--no-tui"],
+        env={**os.environ, **lab_env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while not any(e.kind == "file" for e in _entries(ledger)):
+            assert proc.poll() is None, "start ended before injecting"
+            assert time.monotonic() < deadline, "no fault recorded in time"
+            time.sleep(0.05)
+        time.sleep(delay)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert len(ledger) >= 2  # the setup Deployment and the scheduler manifest at least
+    result = cli("reset")
+    assert result.returncode == 0, result.stderr
+    assert len(ledger) == 0
+    lab_cluster.cluster.wait_until_healthy(timeout=300)
+    assert diff(before, baseline(lab_cluster)) == []
+    deployments = lab_cluster.ctx.apps.list_namespaced_deployment("default").items
+    assert "app" not in {d.metadata.name for d in deployments}
+
+
+def _entries(ledger: Ledger):
+    try:
+        return ledger.entries()
+    except (ValueError, OSError):
+        return []
+
+
+def test_refuses_a_cluster_it_did_not_create(lab_cluster, lab_env, tmp_path: Path) -> None:
+    """A same-named cluster without cka-lab's ownership record is left untouched."""
+    env = {**os.environ, **lab_env, "CKA_LAB_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "lab", "start", "control-plane-failure", "--no-tui"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1
+    assert "Refused for safety" in result.stderr and "not created by cka-lab" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "ledger.json").exists()
+
+
+def test_leaves_the_users_kubeconfig_alone(lab_cluster, lab_env, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    kube = home / ".kube"
+    kube.mkdir(parents=True)
+    sentinel = "apiVersion: v1\nkind: Config\ncurrent-context: users-own\n"
+    (kube / "config").write_text(sentinel)
+    env = {**os.environ, **lab_env, "HOME": str(home), "CKA_LAB_CONFIG": str(paths.config_file())}
+    env.pop("KUBECONFIG", None)
+    for args in (["status"], ["list"]):
+        subprocess.run([sys.executable, "-m", "lab", *args], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "lab", "ssh", "control-plane", "--", "true"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert (kube / "config").read_text() == sentinel
+    assert sorted(p.name for p in kube.iterdir()) == ["config"]
