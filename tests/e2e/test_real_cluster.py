@@ -157,7 +157,7 @@ def test_service_resolves_by_dns_and_answers_from_the_other_node(lab_cluster, we
     )
     assert service_ip in answer
     page = wait_until(
-        lambda: (out := exec_in_client("wget -qO- -T 5 http://web-worker.default.svc.cluster.local/")) and "Welcome to nginx" in out and out,
+        lambda: (out := exec_in_client("timeout 5 wget -qO- http://web-worker.default.svc.cluster.local/")) and "Welcome to nginx" in out and out,
         60, "Service did not answer over HTTP",
     )
     assert "Welcome to nginx" in page
