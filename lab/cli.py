@@ -282,7 +282,8 @@ def selftest(
                 out.print(f"[green]PASS[/green] {name} in {time.monotonic() - started:.0f}s")
             except LabError as exc:
                 failed.append(name)
-                out.print(f"[red]FAIL[/red] {name}: {exc}", highlight=False, markup=False)
+                out.print("[red]FAIL[/red] ", end="")
+                out.print(f"{name}: {exc}", highlight=False, markup=False)
     if failed:
         raise typer.Exit(1)
 
