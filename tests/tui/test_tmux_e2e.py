@@ -7,6 +7,7 @@ socket so a tmux the developer already uses is never touched."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -93,7 +94,8 @@ def test_fix_step_one_from_the_tui_shell_and_reach_step_two(terminal: Terminal) 
     terminal.send("k")  # kubectl shell: the TUI suspends and hands over the terminal
     terminal.wait_for(lambda s: "type exit to return" in s, timeout=60, what="the cka-lab shell")
     terminal.type_line(f"{FIX_STEP_ONE}; echo FIX-EXIT-$?")
-    terminal.wait_for(lambda s: "FIX-EXIT-" in s, timeout=120, what="the manifest fix to run")
+    # the typed line itself shows "FIX-EXIT-$?": wait for the expanded status
+    terminal.wait_for(lambda s: re.search(r"FIX-EXIT-\d", s) is not None, timeout=120, what="the manifest fix to run")
     assert "FIX-EXIT-0" in terminal.screen()
     terminal.type_line("exit")
 
@@ -106,5 +108,5 @@ def test_fix_step_one_from_the_tui_shell_and_reach_step_two(terminal: Terminal) 
     terminal.send("q")
     terminal.wait_for(back_at_the_prompt, timeout=60, what="the TUI to quit back to the shell")
     terminal.type_line(f"{CKA_LAB} reset; echo RESET-EXIT-$?")
-    screen = terminal.wait_for(lambda s: "RESET-EXIT-" in s, timeout=600, what="cka-lab reset")
+    screen = terminal.wait_for(lambda s: re.search(r"RESET-EXIT-\d", s) is not None, timeout=600, what="cka-lab reset")
     assert "RESET-EXIT-0" in screen, screen
