@@ -10,12 +10,18 @@ from lab.ledger import ServiceState
 from lab.registry import FAULTS
 
 
-@FAULTS.register("stop-service")
-def stop_service(ctx, node: str, service: str, disable: bool = False) -> None:
-    """Stop a systemd service on the node (and disable it, so it stays down after a reboot)."""
+def _record_service(ctx, node: str, service: str):
+    """Record the unit's current state for undo; returns the node."""
     target = ctx.node(node)
     active, enabled = service_state(target, service)
     ctx.ledger.record(ServiceState(node=target.short_name, service=service, active=active, enabled=enabled))
+    return target
+
+
+@FAULTS.register("stop-service")
+def stop_service(ctx, node: str, service: str, disable: bool = False) -> None:
+    """Stop a systemd service on the node (and disable it, so it stays down after a reboot)."""
+    target = _record_service(ctx, node, service)
     if disable:
         target.run(["systemctl", "disable", service])
     target.run(["systemctl", "stop", service])
@@ -29,9 +35,7 @@ def stop_service(ctx, node: str, service: str, disable: bool = False) -> None:
 @FAULTS.register("start-service")
 def start_service(ctx, node: str, service: str, enable: bool = True) -> None:
     """Start (and enable) a systemd service on the node."""
-    target = ctx.node(node)
-    active, enabled = service_state(target, service)
-    ctx.ledger.record(ServiceState(node=target.short_name, service=service, active=active, enabled=enabled))
+    target = _record_service(ctx, node, service)
     if enable:
         target.run(["systemctl", "enable", service])
     target.run(["systemctl", "start", service])
