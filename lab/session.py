@@ -6,6 +6,7 @@ through LabCluster (cka-lab's own kubeconfig)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,10 @@ Progress = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     pass
+
+
+class StartCancelled(LabError):
+    title = "Start cancelled"
 
 
 class SessionState(BaseModel):
@@ -109,19 +114,29 @@ class Lab:
         *,
         seed: int | None = None,
         variant: str | None = None,
+        cancel: threading.Event | None = None,
     ) -> SessionState:
         """Create or reuse the cluster, undo any earlier session, apply setup, inject step 1.
-        A scenario with variants plays `variant`, else one picked by `seed` (random without)."""
+        A scenario with variants plays `variant`, else one picked by `seed` (random without).
+        Setting `cancel` stops at the next safe point with StartCancelled, everything undone."""
+
+        def checkpoint() -> None:
+            if cancel is not None and cancel.is_set():
+                raise StartCancelled("start cancelled; everything it injected is undone")
+
         chosen = variant if variant is not None else scenario.pick_variant(seed)
         played = scenario.with_variant(chosen)  # fails early on an unknown variant
         self.cluster.ensure(scenario.cluster.workers, progress)
+        checkpoint()
         self._ctx = None
         if len(self.ledger) or self.state():
             progress("undoing the previous session first")
             self.reset(progress)
         self.cluster.wait_until_healthy(progress=progress)
+        checkpoint()
         if scenario.images:
             self.cluster.load_images(scenario.images, progress)
+        checkpoint()
         state = SessionState(
             scenario_id=scenario.id,
             scenario_path=str(scenario_path.resolve()),
@@ -136,9 +151,11 @@ class Lab:
             if scenario.setup:
                 progress(f"applying setup: {len(scenario.setup)} object(s)")
                 apply_objects(self.ctx, scenario.setup)
+            checkpoint()
             if scenario.setup_checks:
                 self.wait_for_checks(scenario.setup_checks, timeout=240, progress=progress, what="setup")
-            self._inject(state, 0, progress)
+            checkpoint()
+            self._inject(state, 0, progress, checkpoint)
         except BaseException:
             # never leave half a scenario behind: undo what was done, then report
             progress("start failed: undoing what was injected")
@@ -149,9 +166,12 @@ class Lab:
             raise
         return state
 
-    def _inject(self, state: SessionState, index: int, progress: Progress) -> None:
+    def _inject(
+        self, state: SessionState, index: int, progress: Progress, checkpoint: Callable[[], None] = lambda: None
+    ) -> None:
         step = self.scenario().steps[index]
         for number, fault in enumerate(step.faults, 1):
+            checkpoint()
             progress(f"step {index + 1}: injecting fault {number}/{len(step.faults)} ({fault.type})")
             FAULTS.get(fault.type).call(self.ctx, fault)
         state.step = index

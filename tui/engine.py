@@ -6,6 +6,7 @@ Kubernetes and are only ever called from thread workers."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -33,7 +34,9 @@ class Engine(Protocol):
 
     def state(self): ...  # SessionState | None; reads a small JSON file
     def scenario(self) -> Scenario: ...
-    def start(self, scenario: Scenario, scenario_path: Path, progress: Progress): ...  # blocking
+    def start(
+        self, scenario: Scenario, scenario_path: Path, progress: Progress, *, cancel: threading.Event | None = None
+    ): ...  # blocking; stops at a safe point once cancel is set
     def run_checks(self) -> CheckResults: ...  # blocking
     def advance(self, progress: Progress) -> bool: ...  # blocking
     def reset(self, progress: Progress) -> int: ...  # blocking

@@ -79,7 +79,7 @@ async def test_cancelling_a_start_undoes_it(fake_lab):
 
 
 async def test_a_failed_start_shows_the_error(fake_lab, monkeypatch):
-    def broken_start(scenario, path, progress):
+    def broken_start(scenario, path, progress, *, cancel=None):
         progress("creating the lab cluster")
         raise LabError("docker is not running", title="Docker unavailable", hint="start Docker, then retry")
 

@@ -79,11 +79,15 @@ class FakeLab:
         self.require_state()
         return self._scenario
 
-    def start(self, scenario, scenario_path, progress) -> SessionState:
+    def start(self, scenario, scenario_path, progress, *, cancel=None) -> SessionState:
+        from lab.session import StartCancelled
+
         self.calls.append("start")
         progress("reusing the lab cluster")
         if self.start_gate is not None:
             self.start_gate.wait(timeout=10)
+        if cancel is not None and cancel.is_set():  # the real engine's safe point
+            raise StartCancelled("start cancelled; everything it injected is undone")
         progress("applying setup: 1 object(s)")
         self._scenario = scenario
         self.begin(0)

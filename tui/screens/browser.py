@@ -57,13 +57,6 @@ class ScenarioTable(DataTable):
     BINDINGS = [Binding("enter", "select_cursor", "Start")]
 
 
-class StartCancelled(BaseException):
-    """Raised from the progress callback to stop lab.start at its next progress point.
-
-    A BaseException, like KeyboardInterrupt, so engine code that handles Exception does not
-    swallow it; lab.start undoes what it injected when anything escapes."""
-
-
 class BrowserScreen(Screen):
     BINDINGS = [
         Binding("slash", "search", "Search"),
@@ -232,22 +225,16 @@ class BrowserScreen(Screen):
 
     @work(thread=True, exit_on_error=False, group="engine")
     def _start_worker(self, entry: CatalogEntry, modal: ProgressModal, cancel: threading.Event) -> None:
+        from lab.session import StartCancelled
+
         lab, app = self.app.lab, self.app
-        raised = False
 
         def show(line: str) -> None:
             app.from_thread(modal.add_line, line)
 
-        def progress(line: str) -> None:
-            nonlocal raised
-            show(line)
-            # Raise only once: lab.start reports its own undo through this callback too.
-            if cancel.is_set() and not raised:
-                raised = True
-                raise StartCancelled()
-
         try:
-            lab.start(entry.scenario, entry.path, progress)
+            # lab.start stops at its next safe point once `cancel` is set, undoing what it injected
+            lab.start(entry.scenario, entry.path, show, cancel=cancel)
         except StartCancelled:
             pass
         except BaseException as exc:
