@@ -24,6 +24,9 @@ BASELINE_GLOBS = (
     "/etc/systemd/system/kubelet.service.d/*",
 )
 BASELINE_SERVICES = ("kubelet", "containerd")
+TRANSIENT_SUFFIXES = (".tmp",)
+"""Temp files of writers that replace files atomically (the pod network daemon rewrites its
+CNI config every few seconds through a .tmp file): present or not by chance, not state."""
 
 
 class SelftestFailed(LabError):
@@ -37,6 +40,8 @@ def baseline(lab: Lab) -> dict[str, str]:
         listing = node.sh(f"sha256sum {' '.join(BASELINE_GLOBS)} 2>/dev/null || true").stdout
         for line in listing.splitlines():
             digest, _, path = line.partition("  ")
+            if path.endswith(TRANSIENT_SUFFIXES):
+                continue
             snapshot[f"{node.short_name}:{path}"] = digest
         for service in BASELINE_SERVICES:
             snapshot[f"{node.short_name}:{service}.service"] = "active={} enabled={}".format(*service_state(node, service))
