@@ -236,7 +236,9 @@ class Lab:
                 undone = undo.replay(self.ctx, progress)
         self.session_file.unlink(missing_ok=True)
         if self.cluster.exists() and undone:
-            self.cluster.wait_until_healthy(progress=progress)
+            # Control-plane pods that crash-looped while a fault was in place (or lost their
+            # leases when etcd's data moved) wait out the kubelet's back-off, up to 5 minutes.
+            self.cluster.wait_until_healthy(timeout=600, progress=progress)
         return undone
 
     def down(self, progress: Progress = _quiet) -> None:

@@ -128,6 +128,8 @@ def component_builds() -> list[GoBuild]:
             main_source=ETCD_MAIN,
         ),
         GoBuild("etcdctl", "go.etcd.io/etcd/etcdctl/v3", versions.ETCD_VERSION, ("go.etcd.io/etcd/etcdctl/v3",)),
+        # etcd 3.6 restores snapshots with etcdutl (etcdctl snapshot restore is gone)
+        GoBuild("etcdutl", "go.etcd.io/etcd/etcdutl/v3", versions.ETCD_VERSION, ("go.etcd.io/etcd/etcdutl/v3",)),
         GoBuild("coredns", "github.com/coredns/coredns", versions.COREDNS_VERSION, ("github.com/coredns/coredns",)),
         GoBuild(
             "crictl",

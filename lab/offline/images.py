@@ -57,9 +57,9 @@ def component_images(bindir: Path) -> list[ImageRecipe]:
     recipes.append(
         ImageRecipe(
             (f"registry.k8s.io/etcd:{versions.ETCD_IMAGE_TAG}",),
-            f"FROM scratch\n{SCRATCH_PATH}\nCOPY etcd /usr/local/bin/etcd\nCOPY etcdctl /usr/local/bin/etcdctl\n"
+            f"FROM scratch\n{SCRATCH_PATH}\nCOPY etcd etcdctl etcdutl /usr/local/bin/\n"
             'ENTRYPOINT ["/usr/local/bin/etcd"]\n',
-            {"etcd": bindir / "etcd", "etcdctl": bindir / "etcdctl"},
+            {"etcd": bindir / "etcd", "etcdctl": bindir / "etcdctl", "etcdutl": bindir / "etcdutl"},
         )
     )
     recipes.append(

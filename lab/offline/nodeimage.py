@@ -17,7 +17,7 @@ from lab.shell import run
 NODE_ROOTFS_IMAGE = "cka-lab/node-rootfs:" + versions.DEBIAN_SUITE
 OFFLINE_NODE_IMAGE = f"cka-lab/node:{versions.KUBERNETES_VERSION}"
 NODE_WRAPPER_PATH = "/usr/local/sbin/cka-lab-runc"
-NODE_BINARIES = ("kubeadm", "kubelet", "kubectl", "crictl", "etcdctl")
+NODE_BINARIES = ("kubeadm", "kubelet", "kubectl", "crictl", "etcdctl", "etcdutl")
 
 # The same clean-up and service set-up as kind's base image Dockerfile.
 SETUP_SCRIPT = r"""set -eux
@@ -78,7 +78,7 @@ def assemble_tree(tree: Path, base_files: Path, bindir: Path, with_runtime_shim:
     for name in ("kubeadm", "kubelet", "kubectl"):
         shutil.copy2(bindir / name, usr_bin / name)
     local_bin = tree / "usr" / "local" / "bin"
-    for name in ("crictl", "etcdctl"):
+    for name in ("crictl", "etcdctl", "etcdutl"):
         shutil.copy2(bindir / name, local_bin / name)
     if with_runtime_shim:
         sbin = tree / "usr" / "local" / "sbin"

@@ -11,7 +11,8 @@ API="https://${CONTROL_PLANE_ENDPOINT:-${KUBERNETES_SERVICE_HOST}:${KUBERNETES_S
 CNI_CONF=/etc/cni/net.d/10-kindnet.conflist
 
 write_cni_conf() {
-  tmp="$CNI_CONF.tmp"
+  # a dot file beside it: same filesystem for an atomic rename, and ignored by the CNI loader
+  tmp="$(dirname "$CNI_CONF")/.$(basename "$CNI_CONF").tmp"
   cat > "$tmp" <<CONF
 {
   "cniVersion": "0.3.1",
