@@ -65,6 +65,16 @@ def _grade(what: str, code: int | None, output: str, contains: str | None, lacks
     return CheckResult(True, f"{what} succeeded")
 
 
+def _running_pod(ctx, namespace: str, pod: str | None, selector: str | None):
+    """The pod to run a command in, or the failed CheckResult saying why there is none."""
+    target = _target_pod(ctx, namespace, pod, selector)
+    if target is None:
+        return CheckResult(False, f"no running pod {pod or 'with ' + str(selector)} in namespace {namespace}")
+    if target.status.phase != "Running":
+        return CheckResult(False, f"pod {target.metadata.name} in {namespace} is {target.status.phase}, cannot exec into it")
+    return target
+
+
 @CHECKS.register("exec-in-pod")
 def exec_in_pod(
     ctx,
@@ -82,12 +92,10 @@ def exec_in_pod(
     A string command runs with `sh -c`; a list runs as is. Grades real traffic, e.g.
     `nslookup` or `wget` from a client pod (busybox `nslookup` exits 0 on an empty answer:
     look for the expected address in the output)."""
-    target = _target_pod(ctx, namespace, pod, selector)
-    if target is None:
-        return CheckResult(False, f"no running pod with {selector} in namespace {namespace}")
+    target = _running_pod(ctx, namespace, pod, selector)
+    if isinstance(target, CheckResult):
+        return target
     name = target.metadata.name
-    if target.status.phase != "Running":
-        return CheckResult(False, f"pod {name} in {namespace} is {target.status.phase}, cannot exec into it")
     argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
     shown = command if isinstance(command, str) else shlex.join(command)
     code, output = exec_in(ctx, namespace, name, container, argv, timeout)
@@ -107,12 +115,10 @@ def http_from_pod(
 ) -> CheckResult:
     """An HTTP GET from inside a pod (its image needs `timeout` and `wget`, as busybox has)
     returns a success status, and the body contains `contains` when given."""
-    target = _target_pod(ctx, namespace, pod, selector)
-    if target is None:
-        return CheckResult(False, f"no running pod with {selector} in namespace {namespace}")
+    target = _running_pod(ctx, namespace, pod, selector)
+    if isinstance(target, CheckResult):
+        return target
     name = target.metadata.name
-    if target.status.phase != "Running":
-        return CheckResult(False, f"pod {name} in {namespace} is {target.status.phase}, cannot send a request from it")
     # `timeout` rather than wget's own -T, which some static busybox builds crash on
     argv = ["timeout", str(timeout), "wget", "-q", "-O", "-", url]
     code, output = exec_in(ctx, namespace, name, container, argv, timeout + 10)
