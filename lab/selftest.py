@@ -106,8 +106,10 @@ def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, varia
                 lab.wait_for_checks(step.checks, step.check_timeout, progress, what=f"step {index + 1} checks")
             except LabError as exc:
                 raise SelftestFailed(f"step {index + 1} ({step.title}): reference solution did not pass: {exc.message}") from exc
-            if not lab.advance(progress):
-                raise SelftestFailed(f"step {index + 1} ({step.title}): checks passed, then failed on the next grading")
+            if not _advance_within(lab, progress, seconds=60):
+                raise SelftestFailed(
+                    f"step {index + 1} ({step.title}): checks passed, then kept failing the next gradings for 60s"
+                )
             note(f"step {index + 1} ({step.title}): fixed, checks pass")
     finally:
         lab.reset(progress)
@@ -120,3 +122,13 @@ def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, varia
     return report
 
 
+def _advance_within(lab: Lab, progress: Progress, seconds: float) -> bool:
+    """Grade again and move on, as a trainee re-running `cka-lab check` would: a check that
+    sends real traffic can miss once on a loaded machine, a fixed cluster passes again soon."""
+    deadline = time.monotonic() + seconds
+    while not lab.advance(progress):
+        if time.monotonic() > deadline:
+            return False
+        progress("grading again (a check missed right after passing)")
+        time.sleep(3)
+    return True
