@@ -26,8 +26,9 @@ BASE_PACKAGES = (
 )
 
 
-def debian_mirror() -> str:
-    """The mirror apt already uses on this machine (so a local mirror or proxy is honoured)."""
+def debian_mirror() -> str | None:
+    """The mirror apt already uses on this machine (so a local mirror or proxy is honoured);
+    None lets debootstrap use its own default."""
     for source in sorted(Path("/etc/apt/sources.list.d").glob("*.sources")):
         for line in source.read_text().splitlines():
             if line.startswith("URIs:") and "security" not in line:
@@ -38,7 +39,7 @@ def debian_mirror() -> str:
             parts = line.split()
             if len(parts) >= 3 and parts[0] == "deb" and "security" not in parts[1]:
                 return parts[1] if not parts[1].startswith("[") else parts[2]
-    return "http://deb.debian.org/debian"
+    return None
 
 
 def build_rootfs_image(image: str, packages: tuple[str, ...], workdir: Path) -> None:
@@ -51,7 +52,7 @@ def build_rootfs_image(image: str, packages: tuple[str, ...], workdir: Path) -> 
     run(
         [
             "debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
-            versions.DEBIAN_SUITE, str(target), debian_mirror(),
+            versions.DEBIAN_SUITE, str(target), *([mirror] if (mirror := debian_mirror()) else []),
         ],
         context=f"debootstrap for {image}",
     )
