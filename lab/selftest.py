@@ -4,6 +4,8 @@ baseline (node files byte-identical, services as they were, cluster healthy)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,9 +26,8 @@ BASELINE_GLOBS = (
     "/etc/systemd/system/kubelet.service.d/*",
 )
 BASELINE_SERVICES = ("kubelet", "containerd")
-TRANSIENT_SUFFIXES = (".tmp",)
-"""Temp files of writers that replace files atomically (the pod network daemon rewrites its
-CNI config every few seconds through a .tmp file): present or not by chance, not state."""
+BASELINE_CONFIGMAPS = ("coredns", "kube-proxy")
+"""kube-system ConfigMaps faults edit (the Corefile, kube-proxy's configuration)."""
 
 
 class SelftestFailed(LabError):
@@ -34,18 +35,48 @@ class SelftestFailed(LabError):
 
 
 def baseline(lab: Lab) -> dict[str, str]:
-    """sha256 of the node files faults touch, and the state of the node services."""
+    """sha256 of the node files faults touch, the state of the node services, and the API
+    objects faults change."""
     snapshot: dict[str, str] = {}
     for node in lab.cluster.nodes():
         listing = node.sh(f"sha256sum {' '.join(BASELINE_GLOBS)} 2>/dev/null || true").stdout
         for line in listing.splitlines():
             digest, _, path = line.partition("  ")
-            if path.endswith(TRANSIENT_SUFFIXES):
-                continue
             snapshot[f"{node.short_name}:{path}"] = digest
         for service in BASELINE_SERVICES:
             snapshot[f"{node.short_name}:{service}.service"] = "active={} enabled={}".format(*service_state(node, service))
+    snapshot.update(_objects(lab))
     return snapshot
+
+
+def _objects(lab: Lab) -> dict[str, str]:
+    """sha256 of what faults change in the API: kube-system Deployments' and DaemonSets' specs,
+    Services' selectors and ports, the edited ConfigMaps, nodes' cordon flags, and which
+    Deployments, Services and bare pods exist in default (a scenario's objects must be gone)."""
+    ctx = lab.ctx
+    api = ctx.api
+
+    def digest(value: object) -> str:
+        return hashlib.sha256(json.dumps(api.sanitize_for_serialization(value), sort_keys=True).encode()).hexdigest()[:16]
+
+    found: dict[str, str] = {}
+    for d in ctx.apps.list_namespaced_deployment("kube-system").items:
+        found[f"deployment/kube-system/{d.metadata.name}"] = digest(d.spec)
+    for ds in ctx.apps.list_namespaced_daemon_set("kube-system").items:
+        found[f"daemonset/kube-system/{ds.metadata.name}"] = digest(ds.spec)
+    for svc in ctx.core.list_namespaced_service("kube-system").items:
+        found[f"service/kube-system/{svc.metadata.name}"] = digest([svc.spec.selector, svc.spec.ports])
+    for name in BASELINE_CONFIGMAPS:
+        found[f"configmap/kube-system/{name}"] = digest(ctx.core.read_namespaced_config_map(name, "kube-system").data)
+    for node in ctx.core.list_node().items:
+        found[f"node/{node.metadata.name}/unschedulable"] = str(bool(node.spec.unschedulable))
+    default = [
+        *(f"deployment/{d.metadata.name}" for d in ctx.apps.list_namespaced_deployment("default").items),
+        *(f"service/{s.metadata.name}" for s in ctx.core.list_namespaced_service("default").items),
+        *(f"pod/{p.metadata.name}" for p in ctx.core.list_namespaced_pod("default").items if not p.metadata.owner_references),
+    ]
+    found["default namespace objects"] = ", ".join(sorted(default)) or "none"
+    return found
 
 
 def diff(before: dict[str, str], after: dict[str, str]) -> list[str]:
