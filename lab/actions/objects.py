@@ -58,18 +58,30 @@ def record_object(
     return current
 
 
+def _placement(ctx, manifest: dict[str, Any]) -> tuple[Any, str | None]:
+    """The API resource of a manifest and the namespace it goes to (default, when a namespaced
+    manifest names none)."""
+    resource = ctx.resource(manifest["apiVersion"], manifest["kind"])
+    return resource, manifest["metadata"].get("namespace", "default") if resource.namespaced else None
+
+
+def _server_side_apply(resource: Any, manifest: dict[str, Any], namespace: str | None) -> None:
+    metadata = manifest["metadata"]
+    body = {**manifest, "metadata": {**metadata, **({"namespace": namespace} if namespace else {})}}
+    resource.server_side_apply(body=body, name=metadata["name"], namespace=namespace, field_manager="cka-lab", force_conflicts=True)
+
+
 def apply_objects(ctx, documents: list[dict[str, Any]]) -> None:
     """Create (or update) setup objects; each is recorded as absent, so reset deletes it."""
     for doc in documents:
-        api_version, kind = doc["apiVersion"], doc["kind"]
-        metadata = doc.get("metadata", {})
-        resource = ctx.resource(api_version, kind)
-        namespace = metadata.get("namespace", "default") if resource.namespaced else None
+        resource, namespace = _placement(ctx, doc)
         ctx.ledger.record(
-            ObjectState(api_version=api_version, object_kind=kind, namespace=namespace, name=metadata["name"], manifest=None)
+            ObjectState(
+                api_version=doc["apiVersion"], object_kind=doc["kind"], namespace=namespace, name=doc["metadata"]["name"],
+                manifest=None,
+            )
         )
-        body = {**doc, "metadata": {**metadata, **({"namespace": namespace} if namespace else {})}}
-        resource.server_side_apply(body=body, name=metadata["name"], namespace=namespace, field_manager="cka-lab", force_conflicts=True)
+        _server_side_apply(resource, doc, namespace)
 
 
 @FAULTS.register("delete-pods")
@@ -128,12 +140,9 @@ def apply_object(ctx, manifest: dict[str, Any]) -> None:
     metadata = manifest.get("metadata")
     if not isinstance(metadata, dict) or not metadata.get("name") or "apiVersion" not in manifest or "kind" not in manifest:
         raise LabError("apply-object needs a manifest with apiVersion, kind and metadata.name", title="Fault cannot apply")
-    api_version, kind, name = manifest["apiVersion"], manifest["kind"], metadata["name"]
-    resource = ctx.resource(api_version, kind)
-    namespace = metadata.get("namespace", "default") if resource.namespaced else None
-    record_object(ctx, api_version, kind, name, namespace)
-    body = {**manifest, "metadata": {**metadata, **({"namespace": namespace} if namespace else {})}}
-    resource.server_side_apply(body=body, name=name, namespace=namespace, field_manager="cka-lab", force_conflicts=True)
+    resource, namespace = _placement(ctx, manifest)
+    record_object(ctx, manifest["apiVersion"], manifest["kind"], metadata["name"], namespace)
+    _server_side_apply(resource, manifest, namespace)
 
 
 @FAULTS.register("replace-in-object")
