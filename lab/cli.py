@@ -59,8 +59,11 @@ def _root(ctx: typer.Context) -> None:
 
 @app.command("list")
 def list_scenarios(as_json: JsonOption = False) -> None:
-    """List the scenario catalog."""
+    """List the scenario catalog; a broken file is reported on stderr and skipped."""
+    from rich.text import Text
+
     from lab.scenario import loader
+    from lab.text import printable
 
     rows = []
     problems = []
@@ -87,25 +90,32 @@ def list_scenarios(as_json: JsonOption = False) -> None:
         table = Table("id", "title", "domain", "difficulty", "steps", "variants")
         for row in rows:
             variants = str(len(row["variants"])) if row["variants"] else "-"
-            table.add_row(row["id"], row["title"], row["domain"], row["difficulty"], str(row["steps"]), variants)
+            cells = (row["id"], row["title"], row["domain"], row["difficulty"], str(row["steps"]), variants)
+            table.add_row(*(Text(printable(cell, newlines=False)) for cell in cells))
         out.print(table)
     for problem in problems:
-        err.print(f"[red]invalid scenario:[/red] {problem}", highlight=False)
+        err.print(Text.assemble(("invalid scenario: ", "red"), printable(problem)), highlight=False)
 
 
 @app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
-    """Check scenario files without touching any cluster; exit 1 if any is invalid."""
+    """Check scenario files without touching any cluster: every file is reported, ok or with its
+    problems (`file:line: where: what`); exit 1 if any is invalid."""
+    from rich.text import Text
+
     from lab.scenario import loader
+    from lab.text import printable
 
     ok, errors = loader.validate_paths(paths)
     for file in ok:
-        out.print(f"[green]ok[/green] {file}", highlight=False)
+        out.print(Text.assemble(("ok", "green"), " ", printable(str(file), newlines=False)), highlight=False)
     for error in errors:
-        err.print(error, highlight=False, markup=False)
+        err.print(printable(error), highlight=False, markup=False)
     if errors or not ok:
         if not ok and not errors:
             err.print("no scenario files found")
+        elif len(ok) + len(errors) > 1:
+            err.print(f"{len(errors)} of {len(ok) + len(errors)} scenario files invalid", highlight=False, markup=False)
         raise typer.Exit(1)
 
 

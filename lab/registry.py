@@ -21,6 +21,8 @@ class Entry:
     func: Callable[..., Any]
     params: type[BaseModel]
     """Model of the parameters, with `type: Literal[name]` (the discriminator in scenario files)."""
+    solution_only: bool = False
+    """An action for reference solutions only (e.g. it cannot be undone): not allowed as a fault."""
 
     @property
     def summary(self) -> str:
@@ -35,17 +37,18 @@ class Registry:
         self.kind = kind
         self.entries: dict[str, Entry] = {}
 
-    def register(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(self, name: str, *, solution_only: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
             if name in self.entries:
                 raise ValueError(f"{self.kind} '{name}' registered twice")
-            self.entries[name] = Entry(name, func, params_model(name, func))
+            self.entries[name] = Entry(name, func, params_model(name, func), solution_only)
             return func
 
         return decorate
 
-    def names(self) -> list[str]:
-        return sorted(self.entries)
+    def names(self, *, include_solution_only: bool = True) -> list[str]:
+        """The registered names; with include_solution_only false, without the solution-only ones."""
+        return sorted(n for n, e in self.entries.items() if include_solution_only or not e.solution_only)
 
     def get(self, name: str) -> Entry:
         return self.entries[name]

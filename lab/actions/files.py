@@ -9,6 +9,7 @@ import shlex
 from lab.cluster.node import Node, delete_file, file_mode, read_file, write_file
 from lab.errors import LabError
 from lab.ledger import FileState, PathState
+from lab.params import FileMode, NodeName, NodePath, SearchText, ServiceName
 from lab.registry import FAULTS
 
 
@@ -35,7 +36,9 @@ def restart_units(node: Node, units: tuple[str, ...] | list[str]) -> None:
 
 
 @FAULTS.register("write-file")
-def write_node_file(ctx, node: str, path: str, content: str, mode: int | None = None, restart: tuple[str, ...] = ()) -> None:
+def write_node_file(
+    ctx, node: NodeName, path: NodePath, content: str, mode: FileMode | None = None, restart: tuple[ServiceName, ...] = ()
+) -> None:
     """Write a file on the node (created or replaced), then daemon-reload and restart units."""
     target = ctx.node(node)
     record_file(ctx, target, path, restart)
@@ -44,7 +47,9 @@ def write_node_file(ctx, node: str, path: str, content: str, mode: int | None = 
 
 
 @FAULTS.register("replace-in-file")
-def replace_in_file(ctx, node: str, path: str, old: str, new: str, restart: tuple[str, ...] = ()) -> None:
+def replace_in_file(
+    ctx, node: NodeName, path: NodePath, old: SearchText, new: str, restart: tuple[ServiceName, ...] = ()
+) -> None:
     """Replace text in a file on the node (every occurrence), then restart units."""
     target = ctx.node(node)
     data = read_file(target, path)
@@ -59,7 +64,7 @@ def replace_in_file(ctx, node: str, path: str, old: str, new: str, restart: tupl
 
 
 @FAULTS.register("delete-file")
-def delete_node_file(ctx, node: str, path: str, restart: tuple[str, ...] = ()) -> None:
+def delete_node_file(ctx, node: NodeName, path: NodePath, restart: tuple[ServiceName, ...] = ()) -> None:
     """Delete a file on the node, then restart units."""
     target = ctx.node(node)
     record_file(ctx, target, path, restart)
@@ -68,7 +73,7 @@ def delete_node_file(ctx, node: str, path: str, restart: tuple[str, ...] = ()) -
 
 
 @FAULTS.register("record-path")
-def record_path(ctx, node: str, path: str, restart: tuple[str, ...] = ()) -> None:
+def record_path(ctx, node: NodeName, path: NodePath, restart: tuple[ServiceName, ...] = ()) -> None:
     """Change nothing, but record a path on the node so reset puts it back: a file's bytes and
     mode (then restart units), or, for a path that does not exist yet, its absence (reset
     removes whatever the trainee creates there, directories included). Use it before a step
@@ -90,8 +95,8 @@ def record_path(ctx, node: str, path: str, restart: tuple[str, ...] = ()) -> Non
         ctx.ledger.record(PathState(node=target.short_name, path=clean))
 
 
-@FAULTS.register("run-on-node")
-def run_on_node(ctx, node: str, command: str) -> None:
+@FAULTS.register("run-on-node", solution_only=True)
+def run_on_node(ctx, node: NodeName, command: str) -> None:
     """Run a shell command on the node. Not recorded for undo: for reference solutions (the
     trainee's own commands), never for faults."""
     ctx.node(node).sh(command, timeout=300)

@@ -12,6 +12,7 @@ from lab.actions.files import record_file
 from lab.cluster.node import Node, file_mode, write_file
 from lab.errors import LabError
 from lab.jsonpath import JsonPathError, assign
+from lab.params import ContainerIndex, FieldPath, ManifestName, NodeName, Occurrences, SearchText
 from lab.registry import FAULTS
 
 MANIFEST_DIR = "/etc/kubernetes/manifests"
@@ -22,11 +23,11 @@ class TextReplace(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    old: str
+    old: SearchText
     """Text to find; the fault fails if it is not there."""
     new: str
     """Replacement text."""
-    count: int = 0
+    count: Occurrences = 0
     """How many occurrences to replace, first ones first; 0 means all."""
 
 
@@ -75,13 +76,13 @@ def edited_manifest(
 @FAULTS.register("edit-manifest")
 def edit_manifest(
     ctx,
-    manifest: str,
-    node: str = "control-plane",
+    manifest: ManifestName,
+    node: NodeName = "control-plane",
     replace: list[TextReplace] = [],  # noqa: B006  (pydantic copies defaults)
-    fields: dict[str, Any] = {},  # noqa: B006
+    fields: dict[FieldPath, Any] = {},  # noqa: B006
     add_flags: list[str] = [],  # noqa: B006
     remove_flags: list[str] = [],  # noqa: B006
-    container: int = 0,
+    container: ContainerIndex = 0,
     wait: bool = True,
 ) -> None:
     """Edit a static pod manifest on a node (`kube-scheduler` means

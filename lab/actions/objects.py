@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from lab.errors import LabError
 from lab.ledger import ObjectState
+from lab.params import FieldPath, NodeName, Replicas, SearchText
 from lab.registry import FAULTS
 
 _SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
@@ -150,8 +151,8 @@ def replace_in_object(
     ctx,
     kind: str,
     name: str,
-    path: str,
-    old: str,
+    path: FieldPath,
+    old: SearchText,
     new: str,
     api_version: str = "v1",
     namespace: str | None = "default",
@@ -178,7 +179,7 @@ def replace_in_object(
 
 
 @FAULTS.register("cordon")
-def cordon(ctx, node: str, unschedulable: bool = True) -> None:
+def cordon(ctx, node: NodeName, unschedulable: bool = True) -> None:
     """Cordon a node (`kubectl cordon`), or with unschedulable: false uncordon it. Recorded first,
     so reset puts the node's schedulability back; as a fault with unschedulable: false on a
     schedulable node it changes nothing and only records, before a task that cordons."""
@@ -188,7 +189,7 @@ def cordon(ctx, node: str, unschedulable: bool = True) -> None:
 
 
 @FAULTS.register("scale")
-def scale(ctx, name: str, replicas: int, kind: str = "Deployment", namespace: str = "default") -> None:
+def scale(ctx, name: str, replicas: Replicas, kind: str = "Deployment", namespace: str = "default") -> None:
     """Set spec.replicas of a Deployment, StatefulSet or ReplicaSet (kubectl scale)."""
     patch_object(ctx, kind, name, {"spec": {"replicas": replicas}}, api_version="apps/v1", namespace=namespace)
 

@@ -7,6 +7,7 @@ import time
 from lab.cluster.node import service_state
 from lab.errors import LabError
 from lab.ledger import ServiceState
+from lab.params import NodeName, ServiceName
 from lab.registry import FAULTS
 
 
@@ -19,7 +20,7 @@ def _record_service(ctx, node: str, service: str):
 
 
 @FAULTS.register("stop-service")
-def stop_service(ctx, node: str, service: str, disable: bool = False) -> None:
+def stop_service(ctx, node: NodeName, service: ServiceName, disable: bool = False) -> None:
     """Stop a systemd service on the node (and disable it, so it stays down after a reboot)."""
     target = _record_service(ctx, node, service)
     if disable:
@@ -33,7 +34,7 @@ def stop_service(ctx, node: str, service: str, disable: bool = False) -> None:
 
 
 @FAULTS.register("start-service")
-def start_service(ctx, node: str, service: str, enable: bool = True) -> None:
+def start_service(ctx, node: NodeName, service: ServiceName, enable: bool = True) -> None:
     """Start (and enable) a systemd service on the node."""
     target = _record_service(ctx, node, service)
     if enable:

@@ -6,6 +6,7 @@ from typing import Any
 
 from lab.checks.result import CheckResult
 from lab.jsonpath import JsonPathError, lookup
+from lab.params import Count, FieldPath, Replicas
 from lab.registry import CHECKS
 
 
@@ -31,7 +32,7 @@ def _ready(pod) -> bool:
 
 @CHECKS.register("pod-ready")
 def pod_ready(
-    ctx, namespace: str = "default", name: str | None = None, selector: str | None = None, count: int = 1
+    ctx, namespace: str = "default", name: str | None = None, selector: str | None = None, count: Count = 1
 ) -> CheckResult:
     """At least `count` pods (by name, or by label selector) are Running and Ready. Static
     control-plane pods are found by their labels, e.g. selector `component=kube-scheduler`."""
@@ -47,7 +48,7 @@ def pod_ready(
 
 
 @CHECKS.register("deployment-ready")
-def deployment_ready(ctx, name: str, namespace: str = "default", replicas: int | None = None) -> CheckResult:
+def deployment_ready(ctx, name: str, namespace: str = "default", replicas: Replicas | None = None) -> CheckResult:
     """The Deployment has `replicas` pods ready and available (default: its spec.replicas),
     and its spec asks for that many."""
     deployment = ctx.apps.read_namespaced_deployment(name, namespace)
@@ -81,7 +82,7 @@ def daemonset_ready(ctx, name: str, namespace: str = "default") -> CheckResult:
 
 
 @CHECKS.register("service-has-endpoints")
-def service_has_endpoints(ctx, name: str, namespace: str = "default", count: int = 1) -> CheckResult:
+def service_has_endpoints(ctx, name: str, namespace: str = "default", count: Count = 1) -> CheckResult:
     """The Service selects at least `count` ready endpoints."""
     from kubernetes import client
 
@@ -100,7 +101,7 @@ def service_has_endpoints(ctx, name: str, namespace: str = "default", count: int
 
 @CHECKS.register("field-equals")
 def field_equals(
-    ctx, kind: str, name: str, path: str, value: Any, api_version: str = "v1", namespace: str | None = "default"
+    ctx, kind: str, name: str, path: FieldPath, value: Any, api_version: str = "v1", namespace: str | None = "default"
 ) -> CheckResult:
     """An object's field (a path such as `.spec.replicas` or `.spec.containers[0].image`)
     equals value."""

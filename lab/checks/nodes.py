@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from lab.checks.result import CheckResult
 from lab.cluster.node import read_file
+from lab.params import NodeName, NodePath, Seconds, ServiceName
 from lab.registry import CHECKS
 
 
 @CHECKS.register("node-ready")
-def node_ready(ctx, node: str) -> CheckResult:
+def node_ready(ctx, node: NodeName) -> CheckResult:
     """The node (control-plane, worker, worker2, …) reports Ready to the API server."""
     container = ctx.node(node).container
     obj = ctx.core.read_node(container)
@@ -21,7 +22,7 @@ def node_ready(ctx, node: str) -> CheckResult:
 
 
 @CHECKS.register("node-schedulable")
-def node_schedulable(ctx, node: str, schedulable: bool = True) -> CheckResult:
+def node_schedulable(ctx, node: NodeName, schedulable: bool = True) -> CheckResult:
     """The node is not cordoned (or, with schedulable: false, it is)."""
     obj = ctx.core.read_node(ctx.node(node).container)
     if bool(obj.spec.unschedulable) == schedulable:
@@ -31,7 +32,7 @@ def node_schedulable(ctx, node: str, schedulable: bool = True) -> CheckResult:
 
 
 @CHECKS.register("node-heartbeat")
-def node_heartbeat(ctx, node: str, max_age: int = 25) -> CheckResult:
+def node_heartbeat(ctx, node: NodeName, max_age: Seconds = 25) -> CheckResult:
     """The kubelet on the node renewed its Lease (kube-node-lease) within max_age seconds: it
     is running and talking to the API server right now, before the node turns NotReady."""
     from datetime import datetime, timezone
@@ -49,7 +50,7 @@ def node_heartbeat(ctx, node: str, max_age: int = 25) -> CheckResult:
 
 
 @CHECKS.register("node-drained")
-def node_drained(ctx, node: str) -> CheckResult:
+def node_drained(ctx, node: NodeName) -> CheckResult:
     """The node is cordoned and runs no pods but DaemonSet pods and static (mirror) pods, as
     after `kubectl drain --ignore-daemonsets`."""
     name = ctx.node(node).container
@@ -70,7 +71,7 @@ def node_drained(ctx, node: str) -> CheckResult:
 
 
 @CHECKS.register("service-active")
-def service_active(ctx, node: str, service: str, enabled: bool = True) -> CheckResult:
+def service_active(ctx, node: NodeName, service: ServiceName, enabled: bool = True) -> CheckResult:
     """A systemd service on the node is active (and, unless enabled is false, enabled at boot)."""
     target = ctx.node(node)
     state = target.run(["systemctl", "is-active", service], check=False).stdout.strip()
@@ -84,7 +85,7 @@ def service_active(ctx, node: str, service: str, enabled: bool = True) -> CheckR
 
 
 @CHECKS.register("file-contains")
-def file_contains(ctx, node: str, path: str, text: str, present: bool = True) -> CheckResult:
+def file_contains(ctx, node: NodeName, path: NodePath, text: str, present: bool = True) -> CheckResult:
     """A file on the node contains text (or, with present: false, does not)."""
     data = read_file(ctx.node(node), path)
     if data is None:
@@ -96,7 +97,7 @@ def file_contains(ctx, node: str, path: str, text: str, present: bool = True) ->
 
 
 @CHECKS.register("command-succeeds")
-def command_succeeds(ctx, node: str, command: str, output_contains: str | None = None) -> CheckResult:
+def command_succeeds(ctx, node: NodeName, command: str, output_contains: str | None = None) -> CheckResult:
     """A shell command on the node exits 0 (and prints output_contains, when given)."""
     result = ctx.node(node).sh(command, check=False, timeout=60)
     output = (result.stdout + result.stderr).strip()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 
 from lab.checks.result import CheckResult
+from lab.params import CommandTimeout, HttpTimeout
 from lab.registry import CHECKS
 
 
@@ -85,7 +86,7 @@ def exec_in_pod(
     container: str | None = None,
     output_contains: str | None = None,
     output_lacks: str | None = None,
-    timeout: int = 20,
+    timeout: CommandTimeout = 20,
 ) -> CheckResult:
     """Run a command in a running pod (by name, or the first by label selector), like
     `kubectl exec`: passes when it exits 0 (and prints output_contains, and not output_lacks).
@@ -111,7 +112,7 @@ def http_from_pod(
     namespace: str = "default",
     container: str | None = None,
     contains: str | None = None,
-    timeout: int = 5,
+    timeout: HttpTimeout = 5,
 ) -> CheckResult:
     """An HTTP GET from inside a pod (its image needs `timeout` and `wget`, as busybox has)
     returns a success status, and the body contains `contains` when given."""

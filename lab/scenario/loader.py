@@ -1,5 +1,9 @@
 """Loading scenario files with errors an instructor can fix: file, line, what was expected and,
-for an unknown fault or check type, the valid names."""
+for an unknown fault or check type, the valid names.
+
+Scenario files may come from anywhere: reading them is bounded and strict (lab/scenario/safe_yaml.py),
+every problem is a ScenarioError of `file:line: where: what` lines with no terminal control
+characters, and a broken or odd file in a scenario folder never stops the catalog."""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from lab.errors import ScenarioError
 from lab.registry import CHECKS, FAULTS
+from lab.scenario import safe_yaml
 from lab.scenario.models import Scenario
+from lab.text import printable
 
 Loc = tuple[Any, ...]
 
@@ -27,27 +32,24 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f" {self.where}:" if self.where else ""
-        return f"{self.file}:{self.line}:{where} {self.message}"
+        where = f" {_one_line(self.where)}:" if self.where else ""
+        message = _one_line(self.message)
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE] + "…"
+        return f"{printable(str(self.file), newlines=False)}:{self.line}:{where} {message}"
 
 
-def _construct(node: yaml.Node, lines: dict[Loc, int], loc: Loc) -> Any:
-    """Build Python data from a composed YAML node, noting the line of every value."""
-    lines[loc] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        data: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if not isinstance(key_node, yaml.ScalarNode) else _scalar(key_node)
-            lines[(*loc, key, "__key__")] = key_node.start_mark.line + 1
-            data[key] = _construct(value_node, lines, (*loc, key))
-        return data
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, lines, (*loc, i)) for i, item in enumerate(node.value)]
-    return _scalar(node)
+MAX_MESSAGE = 1000
+"""Longest problem text printed (values quoted from the file are cut)."""
 
 
-def _scalar(node: yaml.Node) -> Any:
-    return yaml.SafeLoader(yaml.serialize(node)).get_single_data() if node.tag != "tag:yaml.org,2002:str" else node.value
+def _one_line(text: str) -> str:
+    return printable(text).replace("\n", " ").replace("\t", " ")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _data_path(data: Any, loc: Loc) -> Loc:
@@ -80,22 +82,49 @@ def _line(lines: dict[Loc, int], path: Loc, key: Any = None) -> int:
     return lines.get(path, 1)
 
 
+def _registry(path: Loc) -> Any:
+    return CHECKS if any(p in ("checks", "setup_checks") for p in path) else FAULTS
+
+
+def _type_names(path: Loc) -> str:
+    registry = _registry(path)
+    return ", ".join(registry.names(include_solution_only=registry is CHECKS or "reference_solution" in path))
+
+
 def _friendly(error: dict[str, Any], data: Any, path: Loc) -> str:
     kind = error["type"]
     if kind == "union_tag_invalid":
-        registry = CHECKS if any(p in ("checks", "setup_checks") for p in path) else FAULTS
+        registry = _registry(path)
         tag = error.get("ctx", {}).get("tag")
-        return f"unknown {registry.kind} type {tag!r}; valid types: {', '.join(registry.names())}"
+        if registry is FAULTS and tag in FAULTS.entries and FAULTS.get(tag).solution_only:
+            return (f"{tag} is for reference_solution only (reset cannot undo it), not for faults; "
+                    f"valid fault types: {_type_names(path)}")
+        return f"unknown {registry.kind} type {_short(tag)}; valid types: {_type_names(path)}"
     if kind == "union_tag_not_found":
-        registry = CHECKS if any(p in ("checks", "setup_checks") for p in path) else FAULTS
-        return f"missing 'type'; valid {registry.kind} types: {', '.join(registry.names())}"
+        return f"missing 'type'; valid {_registry(path).kind} types: {_type_names(path)}"
     if kind == "extra_forbidden":
-        return f"unknown field {error['loc'][-1]!r}" + _valid_fields(error, data, path)
+        return f"unknown field {_short(error['loc'][-1])}" + _valid_fields(error, data, path)
     if kind == "missing":
         return f"missing required field {error['loc'][-1]!r}"
     if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
-    return f"{error['msg']} (got {error['input']!r})" if "input" in error and not isinstance(error["input"], dict | list) else error["msg"]
+    if "input" in error and not isinstance(error["input"], dict | list):
+        return f"{error['msg']} (got {_short(error['input'])})"
+    return str(error["msg"])
+
+
+def _problems(exc: ValidationError, path: Path, data: Any, lines: dict[Loc, int]) -> list[str]:
+    errors = exc.errors()
+    located = [(_data_path(data, error["loc"]), error) for error in errors]
+    # `x: T | None = None` fields report the T error and "Input should be None": keep the first
+    others = {where for where, error in located if error["type"] != "none_required"}
+    problems = []
+    for where, error in located:
+        if error["type"] == "none_required" and where in others:
+            continue
+        key = error["loc"][-1] if error["type"] == "extra_forbidden" else None
+        problems.append(str(Problem(path, _line(lines, where, key), _where(where), _friendly(error, data, where))))
+    return list(dict.fromkeys(problems))
 
 
 def _valid_fields(error: dict[str, Any], data: Any, path: Loc) -> str:
@@ -113,33 +142,26 @@ def _valid_fields(error: dict[str, Any], data: Any, path: Loc) -> str:
 
 def load_file(path: Path) -> Scenario:
     """Parse and validate one scenario file; raise ScenarioError listing every problem."""
+    path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from exc
+        return _load_file(path)
+    except ScenarioError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (a file must never crash the catalog or the CLI)
+        raise ScenarioError(str(Problem(path, 1, "", f"cannot be loaded: {type(exc).__name__}: {exc}"))) from None
+
+
+def _load_file(path: Path) -> Scenario:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(str(Problem(path, line, "", f"invalid YAML: {problem}"))) from None
-    if node is None or not isinstance(node, yaml.MappingNode):
+        data, lines = safe_yaml.load(safe_yaml.read_text(path))
+    except safe_yaml.YamlProblem as exc:
+        raise ScenarioError(str(Problem(path, exc.line, _where(exc.loc), exc.message))) from None
+    if not isinstance(data, dict):
         raise ScenarioError(str(Problem(path, 1, "", "expected a mapping with id, title, steps, …")))
-    lines: dict[Loc, int] = {}
-    data = _construct(node, lines, ())
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            path_in_data = _data_path(data, error["loc"])
-            key = error["loc"][-1] if error["type"] == "extra_forbidden" else None
-            problems.append(
-                Problem(path, _line(lines, path_in_data, key), _where(path_in_data), _friendly(error, data, path_in_data))
-            )
-        unique = list(dict.fromkeys(str(p) for p in problems))
-        raise ScenarioError("\n".join(unique)) from None
+        raise ScenarioError("\n".join(_problems(exc, path, data, lines))) from None
     if scenario.id != path.stem:
         raise ScenarioError(str(Problem(path, lines.get(("id",), 1), "id", f"id {scenario.id!r} must match the file name {path.stem!r}")))
     return scenario
@@ -155,10 +177,21 @@ def scenario_dirs() -> list[Path]:
     return [builtin_dir(), *extra]
 
 
+def scenario_files(directory: Path) -> list[Path]:
+    """The *.yaml entries of a folder, sorted; an unreadable or missing folder has none. Entries
+    are not opened here: a FIFO or a broken file is reported when it is loaded."""
+    try:
+        with os.scandir(directory) as entries:
+            names = [entry.name for entry in entries if entry.name.endswith(".yaml")]
+    except (OSError, ValueError):
+        return []
+    return [Path(directory) / name for name in sorted(names)]
+
+
 def catalog() -> dict[str, Path]:
     found: dict[str, Path] = {}
     for directory in scenario_dirs():
-        for path in sorted(directory.glob("*.yaml")):
+        for path in scenario_files(directory):
             found.setdefault(path.stem, path)
     return found
 
@@ -186,7 +219,7 @@ def validate_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(path.glob("*.yaml")))
+            files.extend(scenario_files(path))
         else:
             files.append(path)
     ok, errors = [], []

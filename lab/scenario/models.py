@@ -13,15 +13,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 import lab.actions  # noqa: F401  (fills FAULTS)
 import lab.checks  # noqa: F401  (fills CHECKS)
+from lab.params import ImageRef, Text
 from lab.registry import CHECKS, FAULTS
 
 
-def _union(registry) -> Any:
-    models = tuple(registry.get(name).params for name in registry.names())
+def _union(registry, include_solution_only: bool = True) -> Any:
+    names = registry.names(include_solution_only=include_solution_only)
+    models = tuple(registry.get(name).params for name in names)
     return Annotated[Union[models], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
 
 
 Action = _union(FAULTS)
+"""Any action: a fault, or a step of a reference solution."""
+Fault = _union(FAULTS, include_solution_only=False)
+"""An action allowed under a step's faults: every action but the solution-only ones (run-on-node),
+which reset could not undo."""
 Check = _union(CHECKS)
 
 Domain = Literal[
@@ -47,30 +53,31 @@ class Cluster(_Strict):
 class Step(_Strict):
     """One task of a scenario: faults injected when it begins, checks that grade it."""
 
-    title: str
+    title: Text
     """Short name shown in the step list."""
-    task: str
+    task: Text
     """What the trainee must do, in Markdown, written like an exam question."""
-    faults: list[Action] = Field(default_factory=list)
-    """Injected in order when the step begins (each recorded for undo before it acts)."""
+    faults: list[Fault] = Field(default_factory=list)
+    """Injected in order when the step begins (each recorded for undo before it acts).
+    Solution-only actions such as run-on-node are not allowed here."""
     checks: list[Check] = Field(min_length=1)
     """All must pass for the step to be solved."""
-    hints: list[str] = Field(default_factory=list)
+    hints: list[Text] = Field(default_factory=list)
     """Revealed one at a time; each should lead without giving the answer away."""
-    solution: str
+    solution: Text
     """The fix explained for humans, in Markdown (commands included)."""
     reference_solution: list[Action] = Field(default_factory=list)
     """The fix as actions, applied by `cka-lab selftest` to prove the checks can pass."""
-    check_timeout: int = Field(default=240, ge=10)
+    check_timeout: int = Field(default=240, ge=10, le=3600)
     """Seconds selftest waits for the checks to pass after the reference solution."""
 
 
 class Variant(_Strict):
     """One way the scenario breaks: its own full list of steps (setup is shared)."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=63)
     """Identifier (`cka-lab start <scenario> --variant <id>`)."""
-    title: str
+    title: Text
     """Short name, e.g. "kubelet stopped and disabled"."""
     steps: list[Step] = Field(min_length=1)
     """The steps of this variant, in order."""
@@ -79,21 +86,21 @@ class Variant(_Strict):
 class Scenario(_Strict):
     """A troubleshooting scenario: setup, then ordered steps (or variants, each with its steps)."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=63)
     """Identifier used on the command line (`cka-lab start <id>`); the file name without .yaml."""
-    title: str
+    title: Text
     """One-line title."""
-    summary: str
+    summary: Text
     """Two or three sentences on what the trainee practises."""
     domain: Domain
     """CKA curriculum domain."""
     difficulty: Literal["easy", "medium", "hard"]
     """How hard it is for a CKA candidate."""
-    time_limit_minutes: int | None = Field(default=None, ge=1)
+    time_limit_minutes: int | None = Field(default=None, ge=1, le=1440)
     """Optional time limit; the TUI shows the time left."""
     cluster: Cluster = Field(default_factory=Cluster)
     """Cluster shape."""
-    images: list[str] = Field(default_factory=list)
+    images: list[ImageRef] = Field(default_factory=list)
     """Images the setup and steps run, loaded into the cluster ahead of time."""
     setup: list[dict[str, Any]] = Field(default_factory=list)
     """Kubernetes objects applied before any fault (removed again by reset)."""

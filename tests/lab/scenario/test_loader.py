@@ -62,8 +62,9 @@ def test_unknown_fault_type_lists_valid_names_with_line(tmp_path: Path) -> None:
     message = error_of(path)
     assert f"{path}:10:" in message
     assert "unknown fault type 'stop-servise'" in message
-    for name in FAULTS.names():
+    for name in FAULTS.names(include_solution_only=False):
         assert name in message
+    assert "run-on-node" not in message  # for reference solutions only
 
 
 def test_unknown_check_type_lists_check_names(tmp_path: Path) -> None:
