@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
 from lab.errors import LabError
@@ -30,10 +28,24 @@ out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+TrustOption = Annotated[
+    bool,
+    typer.Option("--trust", help="Trust this scenario file as it is now (it acts as root on the lab's nodes); "
+                 "built-in scenarios need no trust."),
+]
+
+
+def _trust_if_asked(path: Path, yes: bool) -> None:
+    if yes:
+        from lab import trust
+
+        if not trust.is_builtin(path):
+            key = trust.trust(path, path.read_bytes())
+            err.print(f"[yellow]trusted {escape(str(path))} (sha256 {key[:16]}…)[/yellow]", highlight=False)
 
 
 def _progress(line: str) -> None:
-    err.print(f"[dim]• {line}[/dim]", highlight=False)
+    err.print(f"[dim]• {escape(line)}[/dim]", highlight=False)
 
 
 def make_lab():
@@ -156,11 +168,13 @@ def start(
         Optional[int], typer.Option(help="Pick the scenario's variant reproducibly (random without).")  # noqa: UP007
     ] = None,
     variant: Annotated[Optional[str], typer.Option(help="Play this variant (see `cka-lab list`).")] = None,  # noqa: UP007
+    trust: TrustOption = False,
 ) -> None:
     """Create or reuse the lab cluster, apply the scenario and inject step 1."""
     from lab.scenario import loader
 
     path = loader.find(scenario)
+    _trust_if_asked(path, trust)
     model = loader.load_file(path)
     lab = make_lab()
     lab.start(model, path, _progress, seed=seed, variant=variant)
@@ -193,30 +207,30 @@ def status(as_json: JsonOption = False) -> None:
 def check(as_json: JsonOption = False) -> None:
     """Grade the current step. Exit 0 only when it passes; then the next step begins."""
     lab = make_lab()
-    state = lab.require_state()
-    results = lab.run_checks()
-    passed = bool(results) and all(r.passed for _, r in results)
+    grading = lab.grade(_progress)
     if as_json:
         out.print_json(
             json.dumps(
                 {
-                    "step": state.step + 1,
-                    "passed": passed or state.finished,
-                    "checks": [{"type": t, "passed": r.passed, "message": r.message} for t, r in results],
+                    "step": grading.step + 1,
+                    "passed": grading.passed,
+                    "advanced": grading.advanced,
+                    "checks": [
+                        {"type": t, "passed": r.passed, "message": r.message, "detail": r.detail}
+                        for t, r in grading.results
+                    ],
                 }
             )
         )
     else:
-        for check_type, result in results:
+        for check_type, result in grading.results:
             mark = "[green]✔[/green]" if result.passed else "[red]✘[/red]"
-            out.print(f"{mark} {result.message}  [dim]({check_type})[/dim]", highlight=False)
-    if state.finished:
-        return
-    if not passed:
+            out.print(f"{mark} {escape(result.message)}  [dim]({check_type})[/dim]", highlight=False)
+    if not grading.passed:
         raise typer.Exit(1)
-    lab.advance(_progress)
+    if not as_json and grading.advanced:
+        out.print(f"[bold green]Step {grading.step + 1} solved.[/bold green]")
     if not as_json:
-        out.print(f"[bold green]Step {state.step + 1} solved.[/bold green]")
         _print_task(lab)
 
 
@@ -247,10 +261,23 @@ def solution(yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask f
 
 
 @app.command()
-def reset() -> None:
+def reset(
+    forget: Annotated[
+        bool,
+        typer.Option("--forget", help="Drop the recorded changes without undoing them (lists each one); for a "
+                     "lab cluster that was deleted or re-created outside cka-lab."),
+    ] = False,
+) -> None:
     """Undo every injected fault and the scenario's objects; the cluster is back to its baseline."""
     lab = make_lab()
+    if forget:
+        dropped = lab.reset(_progress, forget=True)
+        out.print(f"reset --forget: {dropped} recorded change(s) dropped without undoing them")
+        return
     undone = lab.reset(_progress)
+    if not lab.cluster.exists():
+        out.print("reset: nothing to undo; there is no lab cluster (`cka-lab start <scenario>` creates one)")
+        return
     out.print(f"reset: {undone} change(s) undone; the cluster is back to its baseline")
 
 
@@ -268,6 +295,7 @@ def selftest(
     variant: Annotated[
         Optional[str], typer.Option(help="Only this variant (default: every variant of the scenario).")  # noqa: UP007
     ] = None,
+    trust: TrustOption = False,
 ) -> None:
     """Prove scenarios on the real cluster: checks fail, reference solution passes, reset restores.
     A scenario with variants is proved once per variant."""
@@ -279,6 +307,8 @@ def selftest(
     if not scenario and not all_:
         raise LabError("name a scenario or pass --all", title="Nothing to test")
     paths = list(loader.catalog().values()) if all_ else [loader.find(scenario or "")]
+    for path in paths:
+        _trust_if_asked(path, trust)
     lab = make_lab()
     failed = []
     for path in paths:
@@ -301,38 +331,12 @@ def selftest(
 # --- shells ------------------------------------------------------------------------------------
 
 
-def _tool_path() -> str:
-    """PATH with the offline build's kubectl first, when there is one."""
-    from lab.offline.prepare import bin_dir
-
-    path = os.environ.get("PATH", "")
-    return f"{bin_dir()}{os.pathsep}{path}" if (bin_dir() / "kubectl").exists() else path
-
-
 @app.command()
 def shell() -> None:
     """A subshell with the lab's KUBECONFIG and the `k` alias (exit to come back)."""
-    lab = make_lab()
-    raise typer.Exit(open_shell(lab))
+    from lab.shells import open_shell
 
-
-def open_shell(lab) -> int:
-    import subprocess
-
-    if not lab.cluster.kubeconfig.exists():
-        raise LabError("the lab cluster has no kubeconfig", hint="start a scenario first: cka-lab start <scenario>")
-    env = {**os.environ, "KUBECONFIG": str(lab.cluster.kubeconfig), "PATH": _tool_path(), "CKA_LAB_SHELL": "1"}
-    rc = Path(tempfile.mkdtemp(prefix="cka-lab-")) / "bashrc"
-    rc.write_text(
-        "[ -f ~/.bashrc ] && . ~/.bashrc\n"
-        "alias k=kubectl\n"
-        "command -v kubectl >/dev/null && . <(kubectl completion bash) && complete -o default -F __start_kubectl k\n"
-        'PS1="(cka-lab) $PS1"\n'
-        'echo "cka-lab shell: KUBECONFIG=$KUBECONFIG — type exit to return"\n'
-    )
-    bash = shutil.which("bash")
-    argv = [bash, "--rcfile", str(rc), "-i"] if bash else [os.environ.get("SHELL", "/bin/sh")]
-    return subprocess.call(argv, env=env)
+    raise typer.Exit(open_shell(make_lab()))
 
 
 @app.command()
@@ -341,21 +345,23 @@ def ssh(
     command: Annotated[Optional[list[str]], typer.Argument(help="Command to run instead of a shell.")] = None,  # noqa: UP007
 ) -> None:
     """A shell inside a node, as `ssh` to a node in the exam."""
-    lab = make_lab()
-    raise typer.Exit(open_node_shell(lab, node, command or []))
+    from lab.shells import open_node_shell
 
-
-def open_node_shell(lab, node: str, command: list[str]) -> int:
-    import subprocess
-
-    target = lab.cluster.node(node)
-    tty = ["-it"] if sys.stdin.isatty() else ["-i"]
-    argv = ["docker", "exec", *tty, "-e", "TERM=" + os.environ.get("TERM", "xterm"), target.container]
-    argv += command or ["bash", "-l"]
-    return subprocess.call(argv)
+    raise typer.Exit(open_node_shell(make_lab(), node, command or []))
 
 
 # --- offline -----------------------------------------------------------------------------------
+
+
+@app.command()
+def setup() -> None:
+    """Make this machine ready: pull the pinned official images where a registry answers, else
+    build everything locally (no internet needed). Says which path it took and why."""
+    from lab.settings import load
+    from lab.setup import run_setup
+
+    plan = run_setup(_progress, err)
+    out.print(f"ready ({plan.action}): node image {load().node_image}")
 
 
 @offline_app.command("prepare")
@@ -373,9 +379,10 @@ def main() -> None:
     try:
         app()
     except LabError as exc:
-        err.print(f"[bold red]{exc.title}:[/bold red] {exc.message}", highlight=False)
+        # messages quote files and command output: never read them as markup
+        err.print(f"[bold red]{escape(exc.title)}:[/bold red] {escape(exc.message)}", highlight=False)
         if exc.hint:
-            err.print(f"[yellow]→ {exc.hint}[/yellow]", highlight=False)
+            err.print(f"[yellow]→ {escape(exc.hint)}[/yellow]", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted; if faults were being injected, run `cka-lab reset`")

@@ -57,3 +57,41 @@ class ClusterError(LabError):
 
 class SafetyError(LabError):
     title = "Refused for safety"
+
+
+class TimedOut(LabError):
+    """A bounded wait ran out: the message says what did not happen and the last thing seen."""
+
+    title = "Timed out"
+
+
+class LabBusy(LabError):
+    """Another cka-lab process (or thread) holds the state lock."""
+
+    title = "cka-lab is busy"
+
+
+class StateError(LabError):
+    """A state file (session, undo ledger) is unreadable or belongs to another cluster."""
+
+    title = "Lab state problem"
+
+
+class UndoFailed(LabError):
+    """Undoing a recorded change did not bring back the recorded state."""
+
+    title = "Undo failed"
+
+
+class StartCancelled(LabError):
+    title = "Start cancelled"
+
+
+class SelftestFailed(LabError):
+    title = "Selftest failed"
+
+
+class ApiUnreachable(ClusterError):
+    """The lab's API server did not answer in time (or refused, or closed the connection)."""
+
+    title = "API server not answering"

@@ -1,25 +1,49 @@
 """The undo ledger: before a fault acts, what it takes to undo it is written to disk.
 
-The ledger is one JSON file replaced atomically (write temp, fsync, rename), so a process killed
-at any instant leaves either the old or the new ledger, never half of one. Because an entry is
-written *before* its fault acts, a kill between the two leaves an entry whose undo is a no-op;
-every undo restores a recorded state rather than reversing an action, so replaying is idempotent.
-`cka-lab reset` replays entries newest first and drops each one once it is undone."""
+The ledger is one JSON file replaced atomically (unique temp file, fsync, rename), so a process
+killed at any instant leaves either the old or the new ledger, never half of one; every change
+happens under the state directory's lock, so two cka-lab processes never lose each other's
+entries. Because an entry is written *before* its fault acts, a kill between the two leaves an
+entry whose undo is a no-op; every undo restores a recorded state rather than reversing an
+action, so replaying is idempotent. The ledger names the cluster it belongs to (name and node
+container ids): it is never replayed into another cluster. `cka-lab reset` replays entries
+newest first and drops each one, by id, once it is undone and verified."""
 
 from __future__ import annotations
 
 import json
-import os
+import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from lab.atomic import back_up, write_atomic
+from lab.errors import StateError
+from lab.lock import StateLock, lock_for
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class ClusterIdentity(BaseModel):
+    """Which cluster a ledger or session belongs to: a cluster re-created under the same name has
+    new node containers, so it is a different cluster."""
+
+    name: str
+    containers: list[str]
+    """Node container ids, sorted."""
+
+    def describe(self) -> str:
+        return f"'{self.name}' (node containers {', '.join(c[:12] for c in self.containers)})"
 
 
 class FileState(BaseModel):
     """A file on a node as it was: its bytes (base64) and mode, or absent."""
 
     kind: Literal["file"] = "file"
+    id: str = Field(default_factory=_new_id)
     node: str
     path: str
     content_b64: str | None
@@ -33,6 +57,7 @@ class ServiceState(BaseModel):
     """A systemd unit's prior state on a node."""
 
     kind: Literal["service"] = "service"
+    id: str = Field(default_factory=_new_id)
     node: str
     service: str
     active: bool
@@ -44,6 +69,7 @@ class PathState(BaseModel):
     included (e.g. an etcd data directory restored by the trainee)."""
 
     kind: Literal["path"] = "path"
+    id: str = Field(default_factory=_new_id)
     node: str
     path: str
 
@@ -52,6 +78,7 @@ class ObjectState(BaseModel):
     """A Kubernetes object as it was (None when it did not exist: undo deletes it)."""
 
     kind: Literal["object"] = "object"
+    id: str = Field(default_factory=_new_id)
     api_version: str
     object_kind: str
     namespace: str | None
@@ -63,45 +90,98 @@ Entry = Annotated[FileState | ServiceState | PathState | ObjectState, Field(disc
 _entries = TypeAdapter(list[Entry])
 
 
+AnyEntry = FileState | ServiceState | PathState | ObjectState
+
+
+class LedgerFile(BaseModel):
+    """The ledger file's contents."""
+
+    version: Literal[2] = 2
+    cluster: ClusterIdentity | None = None
+    """The cluster the entries were recorded on (None only for an empty ledger)."""
+    entries: list[Entry] = Field(default_factory=list)
+
+
 class Ledger:
-    def __init__(self, path: Path):
+    """The undo ledger of one state directory. Every read-modify-write holds the state lock."""
+
+    def __init__(self, path: Path, lock: StateLock | None = None, identity: Any = None):
         self.path = path
+        self.lock = lock or lock_for(path.parent)
+        self._identity = identity
+        """Callable returning the current cluster's ClusterIdentity, stamped on the first entry."""
 
-    def entries(self) -> list[FileState | ServiceState | PathState | ObjectState]:
-        if not self.path.exists():
-            return []
-        return _entries.validate_json(self.path.read_bytes())
-
-    def _write(self, entries: list) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        data = _entries.dump_json(entries, indent=1)
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
-        directory = os.open(self.path.parent, os.O_RDONLY)
+    def read(self) -> LedgerFile:
+        """The ledger as stored; an unreadable file is moved aside and reported (StateError)."""
         try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return LedgerFile()
+        except OSError as exc:
+            raise StateError(f"cannot read the undo ledger {self.path}: {exc.strerror}") from None
+        try:
+            data = json.loads(raw)
+            if isinstance(data, list):  # written by cka-lab 0.1: entries only, no ids
+                entries = _entries.validate_python(data)
+                for index, entry in enumerate(entries):
+                    entry.id = f"legacy-{index}"
+                return LedgerFile(entries=entries)
+            return LedgerFile.model_validate(data)
+        except (ValueError, ValidationError) as exc:
+            backup = back_up(self.path)
+            first = str(exc).strip().splitlines()[0][:200]
+            raise StateError(
+                f"the undo ledger {self.path} is unreadable ({first}); it was moved to {backup}. "
+                "The changes it recorded cannot be undone automatically",
+                title="Undo ledger unreadable",
+                hint="`cka-lab down` deletes the lab cluster (and every fault with it); "
+                "the next `cka-lab start` creates a clean one",
+            ) from None
 
-    def record(self, entry: FileState | ServiceState | PathState | ObjectState) -> None:
-        """Append an entry, unless the same target is recorded already: the first record holds
-        the baseline, and a later fault on the same file must not overwrite it."""
-        entries = self.entries()
-        if any(_same_target(entry, existing) for existing in entries):
+    def entries(self) -> list[AnyEntry]:
+        return list(self.read().entries)
+
+    def identity(self) -> ClusterIdentity | None:
+        return self.read().cluster
+
+    def _write(self, ledger: LedgerFile) -> None:
+        if not ledger.entries:
+            self.path.unlink(missing_ok=True)
             return
-        entries.append(entry)
-        self._write(entries)
+        write_atomic(self.path, ledger.model_dump_json(indent=1))
 
-    def drop_last(self) -> None:
-        entries = self.entries()
-        if entries:
-            self._write(entries[:-1])
+    def record(self, entry: AnyEntry) -> bool:
+        """Append an entry, unless the same target is recorded already: the first record holds
+        the baseline, and a later fault on the same file must not overwrite it. True if added."""
+        with self.lock.hold("record an undo entry"):
+            ledger = self.read()
+            if any(_same_target(entry, existing) for existing in ledger.entries):
+                return False
+            if ledger.cluster is None and self._identity is not None:
+                ledger.cluster = self._identity()
+            ledger.entries.append(entry)
+            self._write(ledger)
+            return True
+
+    def drop(self, entry_id: str) -> None:
+        """Remove the entry with this id (the one just undone), wherever it stands."""
+        with self.lock.hold("drop an undo entry"):
+            ledger = self.read()
+            ledger.entries = [e for e in ledger.entries if e.id != entry_id]
+            self._write(ledger)
 
     def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
+        with self.lock.hold("clear the undo ledger"):
+            self.path.unlink(missing_ok=True)
+
+    def forget(self) -> Path | None:
+        """Move the ledger aside without undoing it; returns where it went."""
+        with self.lock.hold("forget the undo ledger"):
+            if not self.path.exists():
+                return None
+            target = self.path.with_name(f"{self.path.name}.forgotten")
+            self.path.replace(target)
+            return target
 
     def __len__(self) -> int:
         return len(self.entries())

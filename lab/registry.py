@@ -29,7 +29,7 @@ class Entry:
         return (inspect.getdoc(self.func) or "").split("\n\n")[0]
 
     def call(self, ctx: Any, params: BaseModel) -> Any:
-        return self.func(ctx, **{k: getattr(params, k) for k in params.model_fields if k != "type"})
+        return self.func(ctx, **{k: getattr(params, k) for k in type(params).model_fields if k != "type"})
 
 
 class Registry:

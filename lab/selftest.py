@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from lab.cluster.node import service_state
-from lab.errors import LabError
+from lab.errors import LabError, SelftestFailed, TimedOut
 from lab.registry import FAULTS
 from lab.scenario.models import Scenario
 from lab.session import Lab
+from lab.wait import Pending, wait_until
 
 Progress = Callable[[str], None]
 
@@ -28,10 +28,6 @@ BASELINE_GLOBS = (
 BASELINE_SERVICES = ("kubelet", "containerd")
 BASELINE_CONFIGMAPS = ("coredns", "kube-proxy")
 """kube-system ConfigMaps faults edit (the Corefile, kube-proxy's configuration)."""
-
-
-class SelftestFailed(LabError):
-    title = "Selftest failed"
 
 
 def baseline(lab: Lab) -> dict[str, str]:
@@ -94,17 +90,24 @@ NotReady only after the node monitor's grace period)."""
 
 def failing_checks(lab: Lab, timeout: float = BROKEN_WAIT) -> list:
     """The current step's failing check results, waiting up to timeout for one to fail."""
-    deadline = time.monotonic() + timeout
-    while True:
-        failing = [r for _, r in lab.run_checks() if not r.passed]
-        if failing or time.monotonic() > deadline:
-            return failing
-        time.sleep(3)
+
+    def failing() -> object:
+        return [r for _, r in lab.run_checks() if not r.passed] or Pending("every check passes")
+
+    try:
+        return wait_until(failing, timeout=timeout, interval=3, what="a check to fail")
+    except TimedOut:
+        return []
 
 
 def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, variant: str | None = None) -> list[str]:
     """Run the whole proof (of one variant, for a scenario with variants); returns the report
-    lines, raises SelftestFailed on the first failure."""
+    lines, raises SelftestFailed on the first failure. Holds the state lock throughout."""
+    with lab.lock.hold(f"selftest {scenario.id}"):
+        return _selftest(lab, scenario, path, progress, variant)
+
+
+def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, variant: str | None) -> list[str]:
     report: list[str] = []
     if variant is None and scenario.variants:
         variant = scenario.variants[0].id
@@ -156,10 +159,9 @@ def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, varia
 def _advance_within(lab: Lab, progress: Progress, seconds: float) -> bool:
     """Grade again and move on, as a trainee re-running `cka-lab check` would: a check that
     sends real traffic can miss once on a loaded machine, a fixed cluster passes again soon."""
-    deadline = time.monotonic() + seconds
-    while not lab.advance(progress):
-        if time.monotonic() > deadline:
-            return False
-        progress("grading again (a check missed right after passing)")
-        time.sleep(3)
-    return True
+    try:
+        wait_until(lambda: lab.advance(progress) or Pending("a check missed right after passing"),
+                   timeout=seconds, interval=3, what="the step to pass when graded", progress=progress)
+        return True
+    except TimedOut:
+        return False

@@ -2,38 +2,59 @@
 
 It owns the practice session's state (scenario, step, hints, times), persisted in the state
 directory so every `cka-lab` command sees the same session, and talks to the cluster only
-through LabCluster (cka-lab's own kubeconfig)."""
+through LabCluster (cka-lab's own kubeconfig). Everything that changes the lab holds the state
+directory's lock, so a TUI re-checking in one terminal and `cka-lab check` or `reset` in
+another never interleave; the session and the undo ledger name the cluster they belong to."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from lab import paths, settings as settings_module, undo
+from lab import paths, settings as settings_module, trust, undo
 from lab.actions.objects import apply_objects
-from lab.checks import CheckResult, run_check
+from lab.atomic import back_up, write_atomic
+from lab.checks import CheckResult, run_checks
 from lab.cluster.lab_cluster import LabCluster
 from lab.context import LabContext
-from lab.errors import LabError
-from lab.ledger import Ledger
+from lab.errors import LabError, StartCancelled, StateError, TimedOut
+from lab.ledger import ClusterIdentity, Ledger
+from lab.lock import lock_for
 from lab.registry import FAULTS
+from lab.results import ResultsStore, result_from_state
 from lab.scenario import loader
 from lab.scenario.models import Scenario
 from lab.settings import Settings
+from lab.wait import Pending, wait_until
 
 Progress = Callable[[str], None]
+
+__all__ = ["Lab", "SessionState", "StartCancelled", "Grading"]
+
+OBSERVABLE_WAIT = 150
+"""Seconds a step's faults may take to show in its checks before the step is handed over (a
+stopped kubelet turns the node NotReady only after the node monitor's grace period)."""
 
 
 def _quiet(_: str) -> None:
     pass
 
 
-class StartCancelled(LabError):
-    title = "Start cancelled"
+@dataclass(frozen=True)
+class Grading:
+    """One grading of the current step, and whether it moved the session on."""
+
+    step: int
+    """Index of the graded step."""
+    results: list[tuple[str, CheckResult]]
+    passed: bool
+    advanced: bool
+    """True when the step passed and the session moved to the next step (or finished)."""
 
 
 class SessionState(BaseModel):
@@ -41,6 +62,10 @@ class SessionState(BaseModel):
 
     scenario_id: str
     scenario_path: str
+    """The file the session was started from (shown to the user)."""
+    scenario_snapshot: str | None = None
+    """The copy of that file taken at start, which every later command reads: editing the file
+    after `start` does not change what `check` runs."""
     variant: str | None = None
     """The variant being played (None for a scenario without variants)."""
     seed: int | None = None
@@ -55,16 +80,21 @@ class SessionState(BaseModel):
     solutions_shown: list[int] = Field(default_factory=list)
     step_seconds: dict[int, float] = Field(default_factory=dict)
     finished: bool = False
+    cluster: ClusterIdentity | None = None
+    """The cluster this session runs on."""
 
 
 class Lab:
     """Facade over cluster, ledger and session state."""
 
-    def __init__(self, settings: Settings | None = None, state_dir: Path | None = None):
+    def __init__(self, settings: Settings | None = None, state_dir: Path | None = None, cluster: LabCluster | None = None):
         self.settings = settings or settings_module.load()
         self.state_dir = state_dir or paths.state_dir()
-        self.cluster = LabCluster(self.settings, self.state_dir)
-        self.ledger = Ledger(self.state_dir / "ledger.json")
+        self.state_dir.chmod(0o700)  # the ledger holds Secrets' contents
+        self.cluster = cluster or LabCluster(self.settings, self.state_dir)
+        self.lock = lock_for(self.state_dir)
+        self.ledger = Ledger(self.state_dir / "ledger.json", self.lock, identity=self.cluster.identity)
+        self.results = ResultsStore(self.state_dir)
         self._ctx: LabContext | None = None
         self._scenario: Scenario | None = None
         self._variant: str | None = None
@@ -76,14 +106,26 @@ class Lab:
         return self.state_dir / "session.json"
 
     def state(self) -> SessionState | None:
-        if not self.session_file.exists():
+        """The running session, None without one. An unreadable session file is moved aside and
+        reported (StateError) with both paths."""
+        try:
+            raw = self.session_file.read_bytes()
+        except FileNotFoundError:
             return None
-        return SessionState.model_validate_json(self.session_file.read_text())
+        try:
+            return SessionState.model_validate_json(raw)
+        except ValidationError as exc:
+            backup = back_up(self.session_file)
+            first = str(exc).strip().splitlines()[0][:200]
+            raise StateError(
+                f"the session file {self.session_file} is unreadable ({first}); it was moved to {backup}",
+                title="Session file unreadable",
+                hint="`cka-lab reset` still undoes every recorded fault; then start again",
+            ) from None
 
     def _save(self, state: SessionState) -> None:
-        tmp = self.session_file.with_suffix(".tmp")
-        tmp.write_text(state.model_dump_json(indent=1))
-        tmp.replace(self.session_file)
+        with self.lock.hold("save the session"):
+            write_atomic(self.session_file, state.model_dump_json(indent=1))
 
     def require_state(self) -> SessionState:
         state = self.state()
@@ -94,7 +136,8 @@ class Lab:
     def scenario(self) -> Scenario:
         state = self.require_state()
         if self._scenario is None or self._scenario.id != state.scenario_id or self._variant != state.variant:
-            self._scenario = loader.load_file(Path(state.scenario_path)).with_variant(state.variant)
+            source = Path(state.scenario_snapshot or state.scenario_path)
+            self._scenario = loader.load_file(source).with_variant(state.variant)
             self._variant = state.variant
         return self._scenario
 
@@ -124,14 +167,29 @@ class Lab:
             if cancel is not None and cancel.is_set():
                 raise StartCancelled("start cancelled; everything it injected is undone")
 
-        chosen = variant if variant is not None else scenario.pick_variant(seed)
-        played = scenario.with_variant(chosen)  # fails early on an unknown variant
+        with self.lock.hold(f"start {scenario.id}"):
+            # what runs is a snapshot of the file's bytes, trusted as they are now
+            data = scenario_path.read_bytes()
+            pending = self.state_dir / "scenario-next" / f"{scenario.id}.yaml"
+            write_atomic(pending, data)
+            scenario = loader.load_file(pending)
+            trust.require_trusted(scenario_path, data, scenario)
+            chosen = variant if variant is not None else scenario.pick_variant(seed)
+            played = scenario.with_variant(chosen)  # fails early on an unknown variant
+            return self._start(scenario, scenario_path, played, chosen, seed, variant, progress, checkpoint, pending)
+
+    def _start(self, scenario, scenario_path, played, chosen, seed, variant, progress, checkpoint, pending) -> SessionState:
+        # the previous session's faults are undone before anything can create a new cluster:
+        # a ledger is never replayed into a cluster it was not recorded on
+        if self._has_leftovers():
+            progress("undoing the previous session first")
+            self.reset(progress)
+        snapshot = self.state_dir / "scenario" / pending.name
+        snapshot.parent.mkdir(mode=0o700, exist_ok=True)
+        pending.replace(snapshot)
         self.cluster.ensure(scenario.cluster.workers, progress)
         checkpoint()
         self._ctx = None
-        if len(self.ledger) or self.state():
-            progress("undoing the previous session first")
-            self.reset(progress)
         self.cluster.wait_until_healthy(progress=progress)
         checkpoint()
         if scenario.images:
@@ -140,8 +198,10 @@ class Lab:
         state = SessionState(
             scenario_id=scenario.id,
             scenario_path=str(scenario_path.resolve()),
+            scenario_snapshot=str(snapshot),
             variant=chosen,
             seed=seed if variant is None else None,
+            cluster=self.cluster.identity(),
         )
         if chosen:
             progress(f"variant: {chosen}")
@@ -153,7 +213,7 @@ class Lab:
                 apply_objects(self.ctx, scenario.setup)
             checkpoint()
             if scenario.setup_checks:
-                self.wait_for_checks(scenario.setup_checks, timeout=240, progress=progress, what="setup")
+                self.wait_for_checks(scenario.setup_checks, timeout=240, progress=progress, what="the scenario's setup")
             checkpoint()
             self._inject(state, 0, progress, checkpoint)
         except BaseException:
@@ -170,40 +230,88 @@ class Lab:
         self, state: SessionState, index: int, progress: Progress, checkpoint: Callable[[], None] = lambda: None
     ) -> None:
         step = self.scenario().steps[index]
+        total = len(step.faults)
         for number, fault in enumerate(step.faults, 1):
             checkpoint()
-            progress(f"step {index + 1}: injecting fault {number}/{len(step.faults)} ({fault.type})")
+            progress(f"step {index + 1}: preparing ({number}/{total})")
             FAULTS.get(fault.type).call(self.ctx, fault)
+        if step.faults:
+            self._wait_observable(index, progress)
         state.step = index
         state.injected = index
         state.step_started_at = time.time()
         self._save(state)
 
+    def _wait_observable(self, index: int, progress: Progress) -> None:
+        """Hand a step over only once its faults show: at least one of its checks fails."""
+        checks = self.scenario().steps[index].checks
+
+        def broken() -> object:
+            return any(not r.passed for r in run_checks(self.ctx, checks)) or Pending("the cluster does not show it yet")
+
+        try:
+            wait_until(broken, timeout=OBSERVABLE_WAIT, interval=2, what=f"step {index + 1} to be ready",
+                       progress=progress)
+        except TimedOut:
+            raise LabError(
+                f"step {index + 1}: every check still passes {OBSERVABLE_WAIT}s after its faults went in",
+                title="Fault did not take",
+                hint="the scenario's faults do not break what its checks look at; `cka-lab selftest` shows more",
+            ) from None
+
     def run_checks(self) -> list[tuple[str, CheckResult]]:
-        """Grade the current step: (check type, result) for each check."""
+        """Grade the current step: (check type, result) for each check, run side by side."""
         state = self.require_state()
         if state.finished:
             return []
-        step = self.scenario().steps[state.step]
-        return [(check.type, run_check(self.ctx, check)) for check in step.checks]
+        checks = self.scenario().steps[state.step].checks
+        return list(zip([c.type for c in checks], run_checks(self.ctx, checks), strict=True))
 
-    def advance(self, progress: Progress = _quiet) -> bool:
-        """If the current step passes, record its time and inject the next step. True if it passed."""
-        state = self.require_state()
-        if state.finished:
-            return True
-        if not all(result.passed for _, result in self.run_checks()):
-            return False
-        state.step_seconds[state.step] = time.time() - state.step_started_at
-        if state.step + 1 >= len(self.scenario().steps):
-            state.finished = True
-            self._save(state)
-            return True
-        self._inject(state, state.step + 1, progress)
-        return True
+    def grade(self, progress: Progress = _quiet, *, wait: float | None = 30.0) -> Grading:
+        """Grade the current step once; when it passes, record its time and inject the next
+        step (or finish and record the result). Holds the lock (waiting up to `wait` seconds
+        for another cka-lab process; LabBusy after that)."""
+        with self.lock.hold("check", wait=wait):
+            state = self.require_state()
+            graded = state.step
+            if state.finished:
+                return Grading(graded, [], True, False)
+            if state.cluster is not None and self.cluster.identity() != state.cluster:
+                self.assert_state_matches_cluster()
+                raise StateError(
+                    "the lab cluster changed since this session started",
+                    hint="`cka-lab reset --forget`, then start again",
+                )
+            results = self.run_checks()
+            passed = bool(results) and all(r.passed for _, r in results)
+            if not passed:
+                return Grading(graded, results, False, False)
+            state.step_seconds[graded] = time.time() - state.step_started_at
+            steps = len(self.scenario().steps)
+            if graded + 1 >= steps:
+                state.finished = True
+                self._save(state)
+                self._record_result(state, steps)
+            else:
+                self._inject(state, graded + 1, progress)
+            return Grading(graded, results, True, True)
+
+    def advance(self, progress: Progress = _quiet, *, wait: float | None = 30.0) -> bool:
+        """If the current step passes, move on. True if it passed."""
+        return self.grade(progress, wait=wait).passed
+
+    def _record_result(self, state: SessionState, step_count: int) -> None:
+        try:
+            self.results.record(state.scenario_id, result_from_state(state, step_count, time.time()))
+        except OSError:
+            pass  # a lost history line must never cost the session
 
     def reveal_hint(self) -> tuple[int, str] | None:
         """Reveal the next hint of the current step: (number, text), or None when all are shown."""
+        with self.lock.hold("hint", wait=5):
+            return self._reveal_hint()
+
+    def _reveal_hint(self) -> tuple[int, str] | None:
         state = self.require_state()
         hints = self.scenario().steps[state.step].hints
         shown = state.hints_shown.get(state.step, 0)
@@ -218,52 +326,136 @@ class Lab:
         return self.scenario().steps[state.step].hints[: state.hints_shown.get(state.step, 0)]
 
     def reveal_solution(self) -> str:
+        with self.lock.hold("solution", wait=5):
+            return self._reveal_solution()
+
+    def _reveal_solution(self) -> str:
         state = self.require_state()
         if state.step not in state.solutions_shown:
             state.solutions_shown.append(state.step)
             self._save(state)
         return self.scenario().steps[state.step].solution
 
-    def reset(self, progress: Progress = _quiet) -> int:
-        """Undo every recorded change, end the session, wait until the cluster is healthy."""
-        undone = 0
-        if len(self.ledger):
-            if not self.cluster.exists():
-                progress("the lab cluster is gone; dropping its undo ledger")
-                self.ledger.clear()
-            else:
+    def _has_leftovers(self) -> bool:
+        return self.ledger.path.exists() or self.session_file.exists()
+
+    def assert_state_matches_cluster(self) -> None:
+        """Refuse to undo a ledger (or continue a session) recorded on another cluster: another
+        CKA_LAB_CLUSTER, a cluster deleted or re-created behind cka-lab's back."""
+        recorded = self.ledger.identity()
+        if recorded is None:
+            return
+        way_out = "`cka-lab reset --forget` drops the recorded changes (and lists them) without undoing them"
+        if recorded.name != self.cluster.name:
+            raise StateError(
+                f"the lab's recorded faults belong to cluster '{recorded.name}', but this command works on "
+                f"'{self.cluster.name}' (CKA_LAB_CLUSTER)",
+                title="Another cluster",
+                hint=f"run it with CKA_LAB_CLUSTER={recorded.name}, or {way_out}",
+            )
+        current = self.cluster.identity()
+        if current is None:
+            raise StateError(
+                f"the lab cluster {recorded.describe()} that the recorded faults belong to no longer exists "
+                "(deleted outside cka-lab?); its faults went with it",
+                title="Lab cluster gone",
+                hint=way_out,
+            )
+        if current != recorded:
+            raise StateError(
+                f"the lab cluster '{recorded.name}' was re-created behind cka-lab's back (its node containers "
+                "changed); the recorded faults belong to the old one",
+                title="Lab cluster re-created",
+                hint=way_out,
+            )
+
+    def reset(self, progress: Progress = _quiet, *, forget: bool = False) -> int:
+        """Undo every recorded change, end the session, wait until the cluster is healthy and its
+        API answers consistently. With forget, drop the ledger without undoing it (after a
+        cluster was lost or re-created); the entries dropped are reported through progress."""
+        with self.lock.hold("reset"):
+            if forget:
+                return self._forget(progress)
+            undone: list = []
+            self.cluster.exists()  # also: a clear error when no Docker engine answers
+            if len(self.ledger):
+                self.assert_state_matches_cluster()
                 self.cluster.assert_owned()
-                undone = undo.replay(self.ctx, progress)
+                self.cluster._start_stopped_nodes(progress)
+                try:
+                    undone = undo.replay(self.ctx, progress)
+                except LabError as exc:
+                    exc.hint = (exc.hint + "\n" if exc.hint else "") + (
+                        "fix the cause and run `cka-lab reset` again, or `cka-lab reset --forget` to drop "
+                        "what cannot be undone (it lists every change it drops)"
+                    )
+                    raise
+            self._end_session()
+            if undone:
+                if undo.touches_etcd(undone):
+                    self.restart_control_plane(progress)
+                # Control-plane pods that crash-looped while a fault was in place may wait out the
+                # kubelet's back-off; etcd's data may have moved (then the API cache is checked).
+                self.cluster.wait_until_healthy(timeout=600, progress=progress)
+                self.cluster.assert_api_consistent(progress=progress)
+            return len(undone)
+
+    def _forget(self, progress: Progress) -> int:
+        entries = []
+        try:
+            entries = self.ledger.entries()
+        except StateError as exc:
+            progress(exc.message)
+        for entry in entries:
+            progress(f"not undone: {undo.describe(entry)}")
+        moved = self.ledger.forget()
+        if moved:
+            progress(f"the ledger was kept as {moved}")
+        self._end_session()
+        return len(entries)
+
+    def _end_session(self) -> None:
+        try:
+            state = self.state()
+        except StateError:
+            state = None
+        if state is not None and not state.finished:
+            try:
+                self._record_result(state, len(self.scenario().steps))
+            except LabError:
+                pass  # the scenario file may be gone; the result line is not worth failing a reset
         self.session_file.unlink(missing_ok=True)
-        if self.cluster.exists() and undone:
-            # Control-plane pods that crash-looped while a fault was in place (or lost their
-            # leases when etcd's data moved) wait out the kubelet's back-off, up to 5 minutes.
-            self.cluster.wait_until_healthy(timeout=600, progress=progress)
-        return undone
+
+    def restart_control_plane(self, progress: Progress = _quiet) -> None:
+        """Restart the API server, controller-manager and scheduler on every control-plane node,
+        as Kubernetes' etcd restore procedure asks: after etcd's data changed, their caches hold
+        objects from another timeline. The kubelet starts the stopped containers again."""
+        for node in self.cluster.nodes():
+            if node.role != "control-plane":
+                continue
+            progress(f"restarting the API server, controller-manager and scheduler on {node.short_name}")
+            node.sh(
+                "for name in kube-apiserver kube-controller-manager kube-scheduler; do "
+                "ids=$(crictl ps -q --name \"^$name\\$\"); [ -z \"$ids\" ] || crictl stop $ids >/dev/null; done",
+                timeout=120,
+            )
 
     def down(self, progress: Progress = _quiet) -> None:
-        if self.cluster.exists():
-            self.cluster.assert_owned()
-        self.cluster.delete(progress)
-        self.ledger.clear()
-        self.session_file.unlink(missing_ok=True)
+        with self.lock.hold("down"):
+            if self.cluster.exists():
+                self.cluster.assert_owned()
+            self.cluster.delete(progress)
+            self.ledger.clear()
+            self._end_session()
 
     # --- grading helpers ---------------------------------------------------------------------
 
     def wait_for_checks(self, checks: list, timeout: float, progress: Progress = _quiet, what: str = "checks") -> None:
-        deadline = time.monotonic() + timeout
-        last = ""
-        while True:
-            results = [run_check(self.ctx, check) for check in checks]
-            failing = [r.message for r in results if not r.passed]
-            if not failing:
-                return
-            if failing[0] != last:
-                progress(f"waiting for {what}: {failing[0]}")
-                last = failing[0]
-            if time.monotonic() > deadline:
-                raise LabError(f"{what} did not pass within {timeout:.0f}s: " + "; ".join(failing), title="Timed out")
-            time.sleep(3)
+        def passing() -> object:
+            failing = [r.message for r in run_checks(self.ctx, checks) if not r.passed]
+            return not failing or Pending(failing[0] + (f" (+{len(failing) - 1} more)" if len(failing) > 1 else ""))
+
+        wait_until(passing, timeout=timeout, interval=3, what=what, progress=progress)
 
     def summary(self) -> dict:
         state = self.require_state()

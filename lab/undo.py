@@ -1,15 +1,23 @@
 """Replaying the undo ledger: every entry restores a recorded state, so each is idempotent and a
-reset interrupted half-way can simply be run again."""
+reset interrupted half-way can simply be run again. Each undo verifies its own result (the
+file's bytes and mode, the unit's state, the object gone or back) and raises UndoFailed when
+the recorded state did not come back: a reset never reports a baseline it did not reach."""
 
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Callable
 
-from lab.cluster.node import delete_file, read_file, service_state, write_file
+from lab.cluster.node import file_mode, read_file, service_state, write_file
 from lab.context import LabContext
+from lab.errors import ApiUnreachable, CommandError, TimedOut, UndoFailed
 from lab.ledger import FileState, ObjectState, PathState, ServiceState
+from lab.wait import Pending, wait_until
+
+Progress = Callable[[str], None]
+
+ETCD_PATHS = ("/etc/kubernetes/manifests/etcd.yaml", "/var/lib/etcd")
+"""Undoing a change here rewinds etcd's data: the API server's watch cache must be rebuilt."""
 
 
 def undo_file(ctx: LabContext, entry: FileState) -> None:
@@ -17,31 +25,58 @@ def undo_file(ctx: LabContext, entry: FileState) -> None:
     current = read_file(node, entry.path)
     if entry.content_b64 is None:
         if current is not None:
-            delete_file(node, entry.path)
+            node.run(["rm", "-f", "--", entry.path])
     else:
         original = base64.b64decode(entry.content_b64)
         if current != original:
             write_file(node, entry.path, original, entry.mode)
-        elif entry.mode is not None:
-            node.run(["chmod", f"{entry.mode:o}", entry.path])
+        elif entry.mode is not None and file_mode(node, entry.path) != entry.mode:
+            node.run(["chmod", f"{entry.mode:o}", "--", entry.path])
+    _verify_file(ctx, entry)
     if entry.restart:
         node.run(["systemctl", "daemon-reload"])
         for unit in entry.restart:
             node.run(["systemctl", "restart", unit])
 
 
+def _verify_file(ctx: LabContext, entry: FileState) -> None:
+    node = ctx.node(entry.node)
+    now = read_file(node, entry.path)
+    wanted = None if entry.content_b64 is None else base64.b64decode(entry.content_b64)
+    if now != wanted:
+        state = "still exists" if wanted is None else ("is missing" if now is None else "differs from the recorded bytes")
+        raise UndoFailed(f"{entry.path} on {entry.node} {state} after restoring it")
+    if wanted is not None and entry.mode is not None and file_mode(node, entry.path) != entry.mode:
+        raise UndoFailed(f"{entry.path} on {entry.node} has mode {file_mode(node, entry.path):o}, recorded {entry.mode:o}")
+
+
 def undo_path(ctx: LabContext, entry: PathState) -> None:
-    ctx.node(entry.node).run(["rm", "-rf", "--one-file-system", "--", entry.path])
+    node = ctx.node(entry.node)
+    node.run(["rm", "-rf", "--one-file-system", "--", entry.path])
+    if node.run(["test", "-e", entry.path], check=False).returncode == 0:
+        raise UndoFailed(f"{entry.path} on {entry.node} still exists after removing it")
 
 
 def undo_service(ctx: LabContext, entry: ServiceState) -> None:
     node = ctx.node(entry.node)
-    node.run(["systemctl", "enable" if entry.enabled else "disable", entry.service], check=False)
-    active, _ = service_state(node, entry.service)
+    active, enabled = service_state(node, entry.service)
+    if enabled != entry.enabled:
+        node.run(["systemctl", "enable" if entry.enabled else "disable", entry.service])
     if entry.active and not active:
         node.run(["systemctl", "start", entry.service])
     elif not entry.active and active:
         node.run(["systemctl", "stop", entry.service])
+
+    def restored() -> object:
+        now = service_state(node, entry.service)
+        if now == (entry.active, entry.enabled):
+            return True
+        return Pending(f"{entry.service} is {'active' if now[0] else 'inactive'}, {'enabled' if now[1] else 'disabled'}")
+
+    try:
+        wait_until(restored, timeout=30, what=f"{entry.service} on {entry.node} back to its recorded state")
+    except TimedOut as exc:
+        raise UndoFailed(exc.message) from None
 
 
 def undo_object(ctx: LabContext, entry: ObjectState) -> None:
@@ -49,23 +84,26 @@ def undo_object(ctx: LabContext, entry: ObjectState) -> None:
 
     resource = ctx.resource(entry.api_version, entry.object_kind)
     namespace = entry.namespace if resource.namespaced else None
+    what = f"{entry.object_kind}/{entry.name}" + (f" in {namespace}" if namespace else "")
     if entry.manifest is None:
         try:
             resource.delete(name=entry.name, namespace=namespace, body={"propagationPolicy": "Background"})
         except NotFoundError:
             return
-        _wait_gone(lambda: _exists(resource, entry.name, namespace))
+        _wait_gone(resource, entry.name, namespace, what)
         return
     if _exists(resource, entry.name, namespace):
         if entry.object_kind == "Pod":
             # a pod's spec is immutable: put the recorded one back by re-creating it
             resource.delete(name=entry.name, namespace=namespace, grace_period_seconds=0)
-            _wait_gone(lambda: _exists(resource, entry.name, namespace))
+            _wait_gone(resource, entry.name, namespace, what)
             resource.create(body=entry.manifest, namespace=namespace)
         else:
             resource.replace(body=entry.manifest, name=entry.name, namespace=namespace)
     else:
         resource.create(body=entry.manifest, namespace=namespace)
+    if not _exists(resource, entry.name, namespace):
+        raise UndoFailed(f"{what} is still missing after re-creating it")
 
 
 def _exists(resource, name: str, namespace: str | None) -> bool:
@@ -78,40 +116,58 @@ def _exists(resource, name: str, namespace: str | None) -> bool:
         return False
 
 
-def _wait_gone(exists: Callable[[], bool], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while exists() and time.monotonic() < deadline:
-        time.sleep(1)
+def _wait_gone(resource, name: str, namespace: str | None, what: str, timeout: float = 120) -> None:
+    try:
+        wait_until(
+            lambda: not _exists(resource, name, namespace) or Pending("still there (finalizers?)"),
+            timeout=timeout,
+            what=f"{what} to be deleted",
+        )
+    except TimedOut as exc:
+        raise UndoFailed(exc.message) from None
 
 
 UNDO = {"file": undo_file, "service": undo_service, "path": undo_path, "object": undo_object}
 
 
-def replay(ctx: LabContext, progress: Callable[[str], None] = lambda _: None) -> int:
-    """Undo every ledger entry, newest first, dropping each once done. Returns how many."""
-    count = 0
+def replay(ctx: LabContext, progress: Progress = lambda _: None) -> list:
+    """Undo every ledger entry, newest first, dropping each (by id) once it is undone and
+    verified. Returns the entries undone."""
+    undone = []
     while entries := ctx.ledger.entries():
         entry = entries[-1]
         progress(f"undo: {describe(entry)}")
         _with_retries(lambda: UNDO[entry.kind](ctx, entry), progress)  # type: ignore[operator]
-        ctx.ledger.drop_last()
-        count += 1
-    return count
+        ctx.ledger.drop(entry.id)
+        undone.append(entry)
+    return undone
 
 
-def _with_retries(action: Callable[[], None], progress: Callable[[str], None], timeout: float = 180) -> None:
-    """Run action, retrying while it fails: the API server may be restarting because an earlier
-    undo just restored its manifest."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            action()
-            return
-        except Exception as exc:
-            if time.monotonic() > deadline:
-                raise
-            progress(f"  retrying ({type(exc).__name__}: {str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ''})")
-            time.sleep(3)
+def touches_etcd(entries: list) -> bool:
+    return any(
+        isinstance(e, FileState | PathState) and e.path.startswith(ETCD_PATHS) for e in entries
+    )
+
+
+def _with_retries(action: Callable[[], None], progress: Progress, timeout: float = 180) -> None:
+    """Run action, retrying while the cluster is not answering: the API server may be
+    restarting because an earlier undo just restored its manifest. An UndoFailed (the state
+    did not come back) or an unreachable node is reported at once."""
+
+    def attempt() -> bool:
+        action()
+        return True
+
+    wait_until(attempt, timeout=timeout, interval=3, what="the undo to go through", progress=progress,
+               retry_on=(ApiUnreachable, CommandError, OSError, *_api_errors()))
+
+
+def _api_errors() -> tuple[type[BaseException], ...]:
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.dynamic.exceptions import DynamicApiError
+    from urllib3.exceptions import HTTPError
+
+    return (ApiException, DynamicApiError, HTTPError)
 
 
 def describe(entry: FileState | ServiceState | PathState | ObjectState) -> str:

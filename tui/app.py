@@ -17,7 +17,7 @@ from textual.binding import Binding
 from lab.errors import LabError
 from tui.engine import Engine
 from tui.modals import ConfirmModal, ErrorModal, ProgressModal
-from tui.results import ResultsStore, result_from_state
+from lab.results import ResultsStore
 from tui.screens.browser import BrowserScreen, CatalogEntry, load_catalog
 from tui.screens.session import SessionScreen
 
@@ -58,6 +58,7 @@ class LabApp(App[None]):
         self.check_interval = check_interval
         self.catalog = catalog
         self.results = ResultsStore(lab.state_dir)
+        """Read-only here: the engine records results, whichever front end ended a scenario."""
         self.busy: str | None = None
         """What long engine operation is running (start, next step, reset), for the quit warning."""
         self.on_quit_requested: Callable[[], None] | None = None
@@ -72,7 +73,7 @@ class LabApp(App[None]):
     def _load_catalog(self) -> list[CatalogEntry]:
         entries, problems = load_catalog()
         for problem in problems:
-            self.notify(problem, title="Invalid scenario", severity="warning", timeout=10)
+            self.notify(problem, title="Invalid scenario", severity="warning", timeout=10, markup=False)
         return entries
 
     # --- threads -------------------------------------------------------------------------------
@@ -109,22 +110,14 @@ class LabApp(App[None]):
             self.show_error(exc, hint="Open a shell in another terminal: `cka-lab shell` or `cka-lab ssh <node>`.")
 
     def open_kubectl_shell(self) -> None:
-        from lab.cli import open_shell
+        from lab.shells import open_shell
 
         self.run_in_terminal(lambda: open_shell(self.lab))
 
     def open_node_shell(self, node: str) -> None:
-        from lab.cli import open_node_shell
+        from lab.shells import open_node_shell
 
         self.run_in_terminal(lambda: open_node_shell(self.lab, node, []))
-
-    # --- results -------------------------------------------------------------------------------
-
-    def record_result(self, state, step_count: int) -> None:
-        try:
-            self.results.record(state.scenario_id, result_from_state(state, step_count, self.clock()))
-        except OSError as exc:
-            self.notify(f"could not save your result: {exc}", severity="warning")
 
     # --- reset ---------------------------------------------------------------------------------
 
@@ -153,20 +146,16 @@ class LabApp(App[None]):
     @work(thread=True, exit_on_error=False, group="engine")
     def _reset_worker(self, modal: ProgressModal, after: Callable[[], None]) -> None:
         try:
-            # read before the reset ends the session: an abandoned attempt is recorded as a result
-            state = self.lab.state()
-            step_count = len(self.lab.scenario().steps) if state is not None else 0
+            # the engine records an abandoned attempt as a result
             undone = self.lab.reset(lambda line: self.from_thread(modal.add_line, line))
         except BaseException as exc:
             self.from_thread(self._reset_failed, modal, exc)
             return
-        self.from_thread(self._reset_done, modal, state, step_count, undone, after)
+        self.from_thread(self._reset_done, modal, undone, after)
 
-    def _reset_done(self, modal: ProgressModal, state, step_count: int, undone: int, after: Callable[[], None]) -> None:
+    def _reset_done(self, modal: ProgressModal, undone: int, after: Callable[[], None]) -> None:
         self.busy = None
         modal.dismiss()
-        if state is not None and not state.finished:
-            self.record_result(state, step_count)
         self.notify(f"{undone} change(s) undone; the cluster is back to its baseline", title="Reset")
         after()
 

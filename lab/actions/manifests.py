@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import yaml
@@ -10,10 +9,11 @@ from pydantic import BaseModel, ConfigDict
 
 from lab.actions.files import record_file
 from lab.cluster.node import Node, file_mode, write_file
-from lab.errors import LabError
+from lab.errors import LabError, TimedOut
 from lab.jsonpath import JsonPathError, assign
 from lab.params import ContainerIndex, FieldPath, ManifestName, NodeName, Occurrences, SearchText
 from lab.registry import FAULTS
+from lab.wait import Pending, wait_until
 
 MANIFEST_DIR = "/etc/kubernetes/manifests"
 
@@ -103,13 +103,15 @@ def edit_manifest(
     write_file(target, path, new_text.encode(), file_mode(target, path))
     if not (wait and pod_name):
         return
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if pod_sandboxes(target, pod_name) != before:
-            return
-        time.sleep(1)
-    raise LabError(
-        f"the kubelet on {node} did not re-create {pod_name} within 120s of editing {path}",
-        title="Fault did not take",
-        hint=f"inspect it with: cka-lab ssh {node} -- crictl pods --name {pod_name}",
-    )
+    try:
+        wait_until(
+            lambda: pod_sandboxes(target, pod_name) != before or Pending("the old pod sandbox is still the only one"),
+            timeout=120,
+            what=f"the kubelet on {node} to re-create {pod_name}",
+        )
+    except TimedOut as exc:
+        raise LabError(
+            exc.message,
+            title="Fault did not take",
+            hint=f"inspect it with: cka-lab ssh {node} -- crictl pods --name {pod_name}",
+        ) from None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal
 
-from lab.errors import LabError
+from lab.errors import LabError, TimedOut
 from lab.ledger import ObjectState
 from lab.params import FieldPath, NodeName, Replicas, SearchText
 from lab.registry import FAULTS
+from lab.wait import Pending, wait_until
 
 _SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
 
@@ -73,15 +73,12 @@ def _server_side_apply(resource: Any, manifest: dict[str, Any], namespace: str |
 
 
 def apply_objects(ctx, documents: list[dict[str, Any]]) -> None:
-    """Create (or update) setup objects; each is recorded as absent, so reset deletes it."""
+    """Create (or update) setup objects. Each is recorded as it was first: absent (reset
+    deletes it) or, for one that existed already (say a kube-system ConfigMap), its manifest
+    (reset puts it back rather than deleting it)."""
     for doc in documents:
         resource, namespace = _placement(ctx, doc)
-        ctx.ledger.record(
-            ObjectState(
-                api_version=doc["apiVersion"], object_kind=doc["kind"], namespace=namespace, name=doc["metadata"]["name"],
-                manifest=None,
-            )
-        )
+        record_object(ctx, doc["apiVersion"], doc["kind"], doc["metadata"]["name"], namespace)
         _server_side_apply(resource, doc, namespace)
 
 
@@ -99,14 +96,16 @@ def delete_pods(ctx, namespace: str = "default", name: str | None = None, select
         if not pod.metadata.owner_references:
             record_object(ctx, "v1", "Pod", pod.metadata.name, namespace, reschedule=True)
         ctx.core.delete_namespaced_pod(pod.metadata.name, namespace, grace_period_seconds=0)
-    deadline = time.monotonic() + 60
     uids = {p.metadata.uid for p in pods}
-    while time.monotonic() < deadline:
-        left = [p for p in ctx.core.list_namespaced_pod(namespace).items if p.metadata.uid in uids]
-        if not left:
-            return
-        time.sleep(1)
-    raise LabError(f"pods {sorted(p.metadata.name for p in pods)} still exist 60s after deletion", title="Fault did not take")
+
+    def gone() -> object:
+        left = [p.metadata.name for p in ctx.core.list_namespaced_pod(namespace).items if p.metadata.uid in uids]
+        return not left or Pending(f"{len(left)} pod(s) still terminating")
+
+    try:
+        wait_until(gone, timeout=60, what=f"the deleted pods in {namespace} to disappear")
+    except TimedOut as exc:
+        raise LabError(exc.message, title="Fault did not take") from None
 
 
 PATCH_TYPES = {"merge": "application/merge-patch+json", "strategic": "application/strategic-merge-patch+json"}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from lab.cluster.node import service_state
-from lab.errors import LabError
+from lab.errors import LabError, TimedOut
 from lab.ledger import ServiceState
 from lab.params import NodeName, ServiceName
 from lab.registry import FAULTS
+from lab.wait import Pending, wait_until
 
 
 def _record_service(ctx, node: str, service: str):
@@ -26,11 +25,11 @@ def stop_service(ctx, node: NodeName, service: ServiceName, disable: bool = Fals
     if disable:
         target.run(["systemctl", "disable", service])
     target.run(["systemctl", "stop", service])
-    for _ in range(30):
-        if not service_state(target, service)[0]:
-            return
-        time.sleep(1)
-    raise LabError(f"{service} on {node} is still active 30s after `systemctl stop`", title="Fault did not take")
+    try:
+        wait_until(lambda: not service_state(target, service)[0] or Pending("still active"), timeout=30,
+                   what=f"{service} on {node} to stop")
+    except TimedOut as exc:
+        raise LabError(exc.message, title="Fault did not take") from None
 
 
 @FAULTS.register("start-service")

@@ -2,4 +2,4 @@
 trainee can act on. Importing this package registers them all."""
 
 from lab.checks import cluster, nodes, pods  # noqa: F401  (registration)
-from lab.checks.result import CheckResult, run_check  # noqa: F401
+from lab.checks.result import CheckResult, run_check, run_checks  # noqa: F401

@@ -118,12 +118,17 @@ def field_equals(
 
 @CHECKS.register("object-absent")
 def object_absent(ctx, kind: str, name: str, api_version: str = "v1", namespace: str | None = "default") -> CheckResult:
-    """The object does not exist."""
+    """The object does not exist: neither a read of it (served by etcd) nor a list (served by
+    the API server's cache, as `kubectl get <kind>` is) shows it."""
     from kubernetes.dynamic.exceptions import NotFoundError
 
     resource = ctx.resource(api_version, kind)
+    where = namespace if resource.namespaced else None
     try:
-        resource.get(name=name, namespace=namespace if resource.namespaced else None)
+        resource.get(name=name, namespace=where)
     except NotFoundError:
+        listed = resource.get(namespace=where, field_selector=f"metadata.name={name}").items
+        if listed:
+            return CheckResult(False, f"{kind}/{name} is still listed by the API server (`kubectl get {kind.lower()}`)")
         return CheckResult(True, f"{kind}/{name} is absent")
     return CheckResult(False, f"{kind}/{name} still exists")

@@ -1,26 +1,102 @@
+"""Running checks: each check is a plain function that looks at the real cluster. The checks of
+a step run side by side, each within a time bound, and never raise: a check that fails to run
+is a failed check whose message says why in the trainee's words (the raw cause is kept in
+`detail` for `--json`)."""
+
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 from lab.registry import CHECKS
 
+CHECK_BOUND = 8.0
+"""Seconds one check may take (checks with their own `timeout` parameter get that plus a margin)."""
+
 
 @dataclass(frozen=True)
 class CheckResult:
     passed: bool
     message: str
+    detail: str | None = None
+    """The raw cause when the check could not run (exception type and text), for --json."""
+
+
+def explain_failure(ctx, exc: BaseException) -> CheckResult:
+    """A failed CheckResult for an exception raised inside a check."""
+    from lab.cluster.api import explain
+    from lab.errors import LabError
+
+    raw = f"{type(exc).__name__}: {str(exc).strip()[:2000]}"
+    host = ""
+    try:
+        host = ctx.api.configuration.host
+    except Exception:  # the kubeconfig itself may be the problem
+        pass
+    sentence = explain(exc, host)
+    if sentence is None and isinstance(exc, LabError):
+        sentence = exc.message
+    if sentence is None:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        sentence = f"{type(exc).__name__}: {first}".rstrip(": ")
+    return CheckResult(False, sentence, raw)
 
 
 def run_check(ctx, spec: BaseModel) -> CheckResult:
-    """Run one check; an exception inside it is a failed check carrying the exception's message."""
+    """Run one check; an exception inside it is a failed check with a sentence."""
     entry = CHECKS.get(spec.type)  # type: ignore[attr-defined]
     try:
         result = entry.call(ctx, spec)
     except Exception as exc:  # a check must never crash the grader
-        reason = getattr(exc, "reason", None) or str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return CheckResult(False, f"{type(exc).__name__}: {reason}".rstrip(": "))
+        return explain_failure(ctx, exc)
     if not isinstance(result, CheckResult):
         return CheckResult(False, f"check {entry.name} returned {result!r}, not a CheckResult")
     return result
+
+
+def bound_of(spec: BaseModel) -> float:
+    own = getattr(spec, "timeout", None)
+    return max(CHECK_BOUND, float(own) + 5) if isinstance(own, int | float) else CHECK_BOUND
+
+
+def run_checks(ctx, specs: list[BaseModel], clock=time.monotonic) -> list[CheckResult]:
+    """Run checks concurrently, each within its bound; results in the order of `specs`. A check
+    still running at its bound is reported as not answering (its thread finishes on its own:
+    every call it makes has its own timeout)."""
+    if not specs:
+        return []
+    # build the shared clients once, here, rather than racing to build them in every thread
+    for name in ("api", "core", "apps"):
+        try:
+            getattr(ctx, name)
+        except Exception:
+            break
+    results: list[CheckResult | None] = [None] * len(specs)
+    done = [threading.Event() for _ in specs]
+
+    def work(index: int, spec: BaseModel) -> None:
+        try:
+            results[index] = run_check(ctx, spec)
+        finally:
+            done[index].set()
+
+    pool = ThreadPoolExecutor(max_workers=min(8, len(specs)), thread_name_prefix="check")
+    try:
+        for index, spec in enumerate(specs):
+            pool.submit(work, index, spec)
+        started = clock()
+        for index, spec in enumerate(specs):
+            left = bound_of(spec) - (clock() - started)
+            if not done[index].wait(max(0.0, left)):
+                results[index] = CheckResult(
+                    False,
+                    f"no answer within {bound_of(spec):g}s (the cluster may be overloaded or a node paused)",
+                    "check timed out",
+                )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return [r if r is not None else CheckResult(False, "check did not run") for r in results]

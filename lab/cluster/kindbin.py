@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lab import paths, versions
 from lab.errors import LabError
-from lab.shell import run
+from lab.shell import BUILD_TIMEOUT, run
 
 
 def _version_of(binary: str) -> str:
@@ -50,7 +50,7 @@ def ensure_kind(configured: str | None) -> str:
     go = shutil.which("go")
     if go:
         gobin = target.parent / "gobin"
-        run([go, "install", f"sigs.k8s.io/kind@{versions.KIND_VERSION}"], env={"GOBIN": str(gobin), "CGO_ENABLED": "0"},
+        run([go, "install", f"sigs.k8s.io/kind@{versions.KIND_VERSION}"], env={"GOBIN": str(gobin), "CGO_ENABLED": "0"}, timeout=BUILD_TIMEOUT,
             context="installing kind")
         shutil.move(str(gobin / "kind"), target)
         return str(target)

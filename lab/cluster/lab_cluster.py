@@ -9,18 +9,20 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab import paths
+from lab.atomic import write_atomic
 from lab.cluster import kindbin
 from lab.cluster.node import Node
+from lab.errors import ApiUnreachable, ClusterError, CommandError, SafetyError, TimedOut
 from lab.imageref import containerd_name
-from lab.errors import ClusterError, CommandError, SafetyError
+from lab.ledger import ClusterIdentity
 from lab.settings import Settings
 from lab.shell import run
+from lab.wait import Pending, wait_until
 
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 KIND_ROLE_LABEL = "io.x-k8s.kind.role"
@@ -87,12 +89,22 @@ class LabCluster:
         valid = ", ".join(n.short_name for n in self.nodes()) or "(no nodes: run `cka-lab start`)"
         raise ClusterError(f"no node named '{short_name}' in the lab cluster; nodes: {valid}", title="Unknown node")
 
+    def identity(self) -> ClusterIdentity | None:
+        """This cluster as it is now (None when it does not exist)."""
+        containers = sorted(cid for _, _, cid in self.node_containers())
+        return ClusterIdentity(name=self.name, containers=containers) if containers else None
+
+    def recorded_identity(self) -> ClusterIdentity | None:
+        """The cluster cka-lab created from this state directory, as recorded then."""
+        try:
+            record = json.loads(self.ownership_record.read_text())
+            return ClusterIdentity(name=record["name"], containers=sorted(record.get("containers", [])))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def is_owned(self) -> bool:
-        if not self.ownership_record.exists():
-            return False
-        record = json.loads(self.ownership_record.read_text())
-        current = sorted(cid for _, _, cid in self.node_containers())
-        return record.get("name") == self.name and sorted(record.get("containers", [])) == current and bool(current)
+        recorded = self.recorded_identity()
+        return recorded is not None and recorded.name == self.name and recorded == self.identity()
 
     def assert_owned(self) -> None:
         """Refuse to touch a cluster cka-lab did not create (a same-named cluster made by hand)."""
@@ -128,11 +140,15 @@ class LabCluster:
             if line:
                 lines.append(line)
                 progress(line)
-        if proc.wait() != 0:
+        try:
+            returncode = proc.wait(timeout=900)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise CommandError(argv, -1, "\n".join(lines[-30:]), context="creating the lab cluster (no end after 900s)") from None
+        if returncode != 0:
             raise CommandError(argv, proc.returncode, "\n".join(lines[-30:]), context="creating the lab cluster")
-        self.ownership_record.write_text(
-            json.dumps({"name": self.name, "containers": [cid for _, _, cid in self.node_containers()]})
-        )
+        identity = self.identity()
+        write_atomic(self.ownership_record, json.dumps({"name": self.name, "containers": identity.containers if identity else []}))
         self.kubeconfig.chmod(0o600)
 
     def delete(self, progress: Progress = _quiet) -> None:
@@ -147,6 +163,16 @@ class LabCluster:
 
     def ensure(self, workers: int = 1, progress: Progress = _quiet) -> bool:
         """Create the cluster, or reuse ours if it has enough workers. True when created."""
+        recorded = self.recorded_identity()
+        if recorded is not None and recorded.name != self.name and LabCluster(
+            self.settings.model_copy(update={"cluster_name": recorded.name}), self.state_dir
+        ).exists():
+            raise SafetyError(
+                f"this state directory manages the lab cluster '{recorded.name}', and it still exists; "
+                f"cka-lab will not start a second cluster '{self.name}' beside it",
+                hint=f"`CKA_LAB_CLUSTER={recorded.name} cka-lab down` first, or give the new cluster its own "
+                "state directory with CKA_LAB_HOME",
+            )
         if self.exists():
             self.assert_owned()
             have = sum(1 for n in self.nodes() if n.role == "worker")
@@ -169,13 +195,12 @@ class LabCluster:
         ).stdout.split()
         if stopped:
             progress(f"starting stopped node containers: {', '.join(stopped)}")
-            run(["docker", "start", *stopped])
+            run(["docker", "start", *stopped], timeout=120)
 
     def refresh_kubeconfig(self) -> None:
         """Re-export our kubeconfig (the API server's host port changes when Docker restarts)."""
         out = run([self.kind(), "get", "kubeconfig", "--name", self.name], env=self._env())
-        self.kubeconfig.write_text(out.stdout)
-        self.kubeconfig.chmod(0o600)
+        write_atomic(self.kubeconfig, out.stdout, mode=0o600)
 
     def load_images(self, images: list[str], progress: Progress = _quiet) -> None:
         """Make images available on every node: skipped where containerd has them already,
@@ -188,50 +213,99 @@ class LabCluster:
                 continue
             if run(["docker", "image", "inspect", image], check=False).returncode != 0:
                 progress(f"pulling {image}")
-                run(["docker", "pull", image], context=f"pulling {image}")
+                run(["docker", "pull", image], context=f"pulling {image}", timeout=900)
             progress(f"loading {image} into {', '.join(n.short_name for n in missing)}")
             run([self.kind(), "load", "docker-image", image, "--name", self.name,
-                 "--nodes", ",".join(n.container for n in missing)], env=self._env())
+                 "--nodes", ",".join(n.container for n in missing)], env=self._env(), timeout=600)
 
     def api_client(self):
-        """A Kubernetes API client bound to our kubeconfig file and nothing else."""
-        from kubernetes import config
+        """A Kubernetes API client bound to our kubeconfig file and nothing else, with a time
+        bound on every request."""
+        from lab.cluster.api import bounded_client
 
         if not self.kubeconfig.exists():
             raise ClusterError("the lab cluster has no kubeconfig yet", hint="run `cka-lab start <scenario>`")
-        return config.new_client_from_config(config_file=str(self.kubeconfig))
+        return bounded_client(self.kubeconfig)
+
+    def health_problems(self, core) -> list[str]:
+        """What keeps the cluster from being healthy: nodes not Ready, kube-system pods not Ready."""
+        from lab.cluster.api import explain
+
+        problems: list[str] = []
+        try:
+            for node in core.list_node().items:
+                ready = next((c.status for c in node.status.conditions or [] if c.type == "Ready"), "Unknown")
+                if ready != "True":
+                    problems.append(f"node {node.metadata.name} not Ready")
+            pods = core.list_namespaced_pod("kube-system").items
+            if not pods:
+                problems.append("no kube-system pods yet")
+            for pod in pods:
+                if not _pod_ready(pod):
+                    problems.append(f"pod {pod.metadata.name} not Ready ({pod.status.phase})")
+        except Exception as exc:  # the API server may be restarting
+            problems.append(explain(exc) or f"API server not answering ({type(exc).__name__})")
+        return problems
 
     def wait_until_healthy(self, timeout: float = 300, progress: Progress = _quiet) -> None:
         """Every node Ready and every kube-system pod Ready."""
         from kubernetes import client
 
-        deadline = time.monotonic() + timeout
         core = client.CoreV1Api(self.api_client())
-        last = ""
-        while True:
-            problems: list[str] = []
-            try:
-                for node in core.list_node().items:
-                    ready = next((c.status for c in node.status.conditions or [] if c.type == "Ready"), "Unknown")
-                    if ready != "True":
-                        problems.append(f"node {node.metadata.name} not Ready")
-                pods = core.list_namespaced_pod("kube-system").items
-                if not pods:
-                    problems.append("no kube-system pods yet")
-                for pod in pods:
-                    if not _pod_ready(pod):
-                        problems.append(f"pod {pod.metadata.name} not Ready ({pod.status.phase})")
-            except Exception as exc:  # the API server may be restarting
-                problems.append(f"API server not answering ({type(exc).__name__})")
+
+        def healthy() -> object:
+            problems = self.health_problems(core)
             if not problems:
-                return
-            summary = problems[0] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
-            if summary != last:
-                progress(f"waiting: {summary}")
-                last = summary
-            if time.monotonic() > deadline:
-                raise ClusterError("the lab cluster did not become healthy in time: " + "; ".join(problems))
-            time.sleep(2)
+                return True
+            return Pending(problems[0] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""))
+
+        try:
+            wait_until(healthy, timeout=timeout, interval=2, what="a healthy lab cluster", progress=progress)
+        except TimedOut as exc:
+            raise ClusterError(f"the lab cluster did not become healthy in time: {exc.message}") from None
+
+    def assert_api_consistent(self, timeout: float = 120, progress: Progress = _quiet) -> None:
+        """Prove that what the API server lists is what etcd holds: write a probe ConfigMap and
+        wait until a LIST (served from the API server's watch cache) shows that very write. After
+        etcd's data was rewound, a stale watch cache keeps serving the old timeline; this fails
+        then instead of handing over a cluster that answers inconsistently."""
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        core = client.CoreV1Api(self.api_client())
+        name, namespace = "cka-lab-consistency-probe", "kube-system"
+
+        def write() -> str:
+            body = {"metadata": {"name": name}, "data": {"written": os.urandom(8).hex()}}
+            try:
+                written = core.replace_namespaced_config_map(name, namespace, body)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+                written = core.create_namespaced_config_map(namespace, body)
+            return written.data["written"]
+
+        def listed(token: str) -> object:
+            items = core.list_namespaced_config_map(namespace, field_selector=f"metadata.name={name}").items
+            seen = items[0].data.get("written") if items else None
+            return True if seen == token else Pending("the API server's cache does not show the latest write yet")
+
+        try:
+            token = wait_until(write, timeout=timeout, what="a write through the API server", progress=progress,
+                               retry_on=(ApiException, OSError, *_urllib3_errors()))
+            wait_until(lambda: listed(token), timeout=20, what="the API server's list to show its own write",
+                       progress=progress, retry_on=(ApiException, *_urllib3_errors()))
+        finally:
+            try:
+                core.delete_namespaced_config_map(name, namespace)
+            except Exception:
+                pass  # a leftover probe is harmless; the next probe replaces it
+
+
+def _urllib3_errors() -> tuple[type[BaseException], ...]:
+    from urllib3.exceptions import HTTPError
+
+    return (HTTPError, ApiUnreachable)
 
 
 def _pod_ready(pod) -> bool:

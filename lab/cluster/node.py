@@ -10,8 +10,17 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 
-from lab.errors import CommandError
+from lab.errors import ClusterError, CommandError
 from lab.shell import run
+
+_DOCKER_OWN_ERRORS = ("Error response from daemon", "Cannot connect to the Docker daemon", "error during connect")
+
+
+class NodeUnreachable(ClusterError):
+    """`docker exec` itself failed (node container stopped, paused or gone; no Docker engine):
+    the command never ran, so its exit code says nothing about the node."""
+
+    title = "Node not reachable"
 
 
 @dataclass(frozen=True)
@@ -28,12 +37,31 @@ class Node:
         return self.container.removeprefix(self.cluster + "-")
 
     def run(
-        self, argv: list[str], *, input: str | bytes | None = None, check: bool = True, timeout: float | None = 120
+        self, argv: list[str], *, input: str | bytes | None = None, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
+        """Run argv inside the node. Raises NodeUnreachable when Docker could not run it at all
+        (even with check=False), CommandError when it exited non-zero and check is set."""
         docker = ["docker", "exec", *(["-i"] if input is not None else []), self.container]
-        return run([*docker, *argv], input=input, check=check, timeout=timeout)
+        try:
+            result = run([*docker, *argv], input=input, check=False, timeout=timeout)
+        except CommandError as exc:
+            if exc.returncode == -1:
+                raise NodeUnreachable(
+                    f"node {self.short_name} did not answer within {timeout:g}s (is its container paused?)",
+                    hint=f"docker inspect -f '{{{{.State.Status}}}}' {self.container}",
+                ) from None
+            raise
+        if result.returncode != 0 and result.stderr.lstrip().startswith(_DOCKER_OWN_ERRORS):
+            reason = result.stderr.strip().splitlines()[0]
+            raise NodeUnreachable(
+                f"cannot run commands on node {self.short_name}: {reason}",
+                hint=f"docker inspect -f '{{{{.State.Status}}}}' {self.container}",
+            )
+        if check and result.returncode != 0:
+            raise CommandError([*docker, *argv], result.returncode, result.stderr + result.stdout)
+        return result
 
-    def sh(self, script: str, *, check: bool = True, timeout: float | None = 120) -> subprocess.CompletedProcess[str]:
+    def sh(self, script: str, *, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return self.run(["sh", "-c", script], check=check, timeout=timeout)
 
     def ip(self) -> str:
@@ -72,11 +100,25 @@ def delete_file(node: Node, path: str) -> None:
     node.run(["rm", "-f", path])
 
 
+_ACTIVE_STATES = {"active", "inactive", "failed", "activating", "deactivating", "reloading", "maintenance"}
+_ENABLED_STATES = {
+    "enabled", "enabled-runtime", "linked", "linked-runtime", "alias", "masked", "masked-runtime", "static",
+    "indirect", "disabled", "generated", "transient", "not-found",
+}
+
+
 def service_state(node: Node, service: str) -> tuple[bool, bool]:
-    """(active, enabled) of a systemd unit on the node."""
-    active = node.run(["systemctl", "is-active", service], check=False).stdout.strip() == "active"
-    enabled = node.run(["systemctl", "is-enabled", service], check=False).stdout.strip() == "enabled"
-    return active, enabled
+    """(active, enabled) of a systemd unit on the node. Raises when systemctl gave no state it
+    knows (the node did not answer): an unknown state is never read as "stopped"."""
+    out = node.run(["systemctl", "is-active", service], check=False)
+    active = out.stdout.strip()
+    if active not in _ACTIVE_STATES:
+        raise CommandError(out.args, out.returncode, out.stderr + out.stdout, context=f"reading the state of {service} on {node.short_name}")
+    out = node.run(["systemctl", "is-enabled", service], check=False)
+    enabled = out.stdout.strip()
+    if enabled not in _ENABLED_STATES:
+        raise CommandError(out.args, out.returncode, out.stderr + out.stdout, context=f"reading whether {service} is enabled on {node.short_name}")
+    return active == "active", enabled == "enabled"
 
 
 def must(result: subprocess.CompletedProcess[str], what: str) -> str:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-from lab.errors import LabError
+from lab.errors import LabError, TimedOut
 from lab.offline.images import FILES
-from lab.shell import run
+from lab.shell import run_build
+from lab.wait import wait_until
 
 CAP_SYS_RESOURCE = 24
 RUNTIME_NAME = "cka-lab-runc"
@@ -31,7 +31,7 @@ def host_lacks_sys_resource() -> bool:
 def docker_answers() -> bool:
     if not shutil.which("docker"):
         return False
-    return run(["docker", "info", "--format", "{{.ServerVersion}}"], check=False, timeout=20).returncode == 0
+    return run_build(["docker", "info", "--format", "{{.ServerVersion}}"], check=False, timeout=20).returncode == 0
 
 
 def install_runtime_shim() -> bool:
@@ -62,30 +62,30 @@ def ensure_engine(log_dir: Path) -> str:
         _apt_install("docker.io")
     if docker_answers() and changed:
         # a running engine must re-read daemon.json to learn the runtime
-        pid = run(["pidof", "dockerd"], check=False).stdout.strip()
+        pid = run_build(["pidof", "dockerd"], check=False).stdout.strip()
         if pid:
-            run(["kill", "-HUP", pid.split()[0]])
-            time.sleep(2)
+            run_build(["kill", "-HUP", pid.split()[0]])
+            wait_until(docker_answers, timeout=30, what="the Docker engine to answer after reloading")
         return "Docker engine reloaded with the capability shim"
-    if shutil.which("systemctl") and run(["systemctl", "is-system-running"], check=False).stdout.strip() in (
+    if shutil.which("systemctl") and run_build(["systemctl", "is-system-running"], check=False).stdout.strip() in (
         "running",
         "degraded",
     ):
-        run(["systemctl", "start", "docker"], check=False)
+        run_build(["systemctl", "start", "docker"], check=False)
     if not docker_answers():
         log_dir.mkdir(parents=True, exist_ok=True)
         log = open(log_dir / "dockerd.log", "ab")
         subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
-    for _ in range(60):
-        if docker_answers():
-            return "Docker engine started" + (" with the capability shim" if needs_shim else "")
-        time.sleep(1)
-    raise LabError(
-        f"dockerd did not answer within 60s; see {log_dir / 'dockerd.log'}",
-        title="Docker engine not running",
-    )
+    try:
+        wait_until(docker_answers, timeout=60, what="the Docker engine to answer")
+    except TimedOut:
+        raise LabError(
+            f"dockerd did not answer within 60s; see {log_dir / 'dockerd.log'}",
+            title="Docker engine not running",
+        ) from None
+    return "Docker engine started" + (" with the capability shim" if needs_shim else "")
 
 
 def _apt_install(package: str) -> None:
-    run(["apt-get", "update"], context=f"installing {package}")
-    run(["apt-get", "install", "-y", package], env={"DEBIAN_FRONTEND": "noninteractive"}, context=f"installing {package}")
+    run_build(["apt-get", "update"], context=f"installing {package}")
+    run_build(["apt-get", "install", "-y", package], env={"DEBIAN_FRONTEND": "noninteractive"}, context=f"installing {package}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import versions
-from lab.shell import run
+from lab.shell import run_build
 
 _GO_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false"}
 
@@ -179,9 +179,9 @@ def build(spec: GoBuild, workdir: Path, bindir: Path) -> None:
     env = {**_GO_ENV, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
     if spec.unchecked_sums:
         env["GONOSUMDB"] = spec.module
-    run([go, "mod", "tidy"], cwd=src, env=env, context=f"resolving {spec.module}@{spec.version}")
+    run_build([go, "mod", "tidy"], cwd=src, env=env, context=f"resolving {spec.module}@{spec.version}")
     bindir.mkdir(parents=True, exist_ok=True)
-    run(
+    run_build(
         [go, "build", "-trimpath", "-ldflags", spec.ldflags, "-o", str(bindir) + "/", *spec.packages],
         cwd=src,
         env=env,

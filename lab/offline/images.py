@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab import versions
-from lab.shell import run
+from lab.shell import run_build
 
 FILES = Path(__file__).parent / "files"
 BASE_IMAGE = "cka-lab/debian-base:" + versions.DEBIAN_SUITE
@@ -127,18 +127,18 @@ def build_image(recipe: ImageRecipe, workdir: Path) -> None:
     argv = ["docker", "build", "-q"]
     for tag in recipe.tags:
         argv += ["-t", tag]
-    run([*argv, str(context)], context=f"building image {recipe.tags[0]}")
+    run_build([*argv, str(context)], context=f"building image {recipe.tags[0]}")
     shutil.rmtree(context)
 
 
 def image_present(*tags: str) -> bool:
-    return all(run(["docker", "image", "inspect", tag], check=False).returncode == 0 for tag in tags)
+    return all(run_build(["docker", "image", "inspect", tag], check=False).returncode == 0 for tag in tags)
 
 
 def build_pause(kubernetes_module_dir: Path, bindir: Path) -> None:
     """Compile the pause binary from the C source shipped in the k8s.io/kubernetes module."""
     source = kubernetes_module_dir / PAUSE_SOURCE
-    run(
+    run_build(
         ["gcc", "-Os", "-static", "-Wall", f'-DVERSION=v{versions.PAUSE_VERSION}', "-o", str(bindir / "pause"), str(source)],
         context="compiling pause",
     )

@@ -12,7 +12,8 @@ from lab import versions
 from lab.errors import CommandError
 from lab.offline.images import FILES, PODNET_IMAGE
 from lab.imageref import containerd_name
-from lab.shell import run
+from lab.shell import BUILD_TIMEOUT, run_build
+from lab.wait import wait_until
 
 NODE_ROOTFS_IMAGE = "cka-lab/node-rootfs:" + versions.DEBIAN_SUITE
 OFFLINE_NODE_IMAGE = f"cka-lab/node:{versions.KUBERNETES_VERSION}"
@@ -43,7 +44,7 @@ chmod 0755 /kind/bin /kind/bin/* /usr/local/bin/* /usr/bin/kubeadm /usr/bin/kube
 
 def kind_base_files(go: str) -> Path:
     """kind's images/base/files in the module cache (downloaded through the module proxy)."""
-    out = run([go, "mod", "download", "-json", f"sigs.k8s.io/kind@{versions.KIND_VERSION}"], cwd="/")
+    out = run_build([go, "mod", "download", "-json", f"sigs.k8s.io/kind@{versions.KIND_VERSION}"], cwd="/")
     import json
 
     return Path(json.loads(out.stdout)["Dir"]) / "images" / "base" / "files"
@@ -109,28 +110,27 @@ def build_node_image(workdir: Path, base_files: Path, bindir: Path, preload: lis
         'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]\n'
     )
     stage = OFFLINE_NODE_IMAGE + "-stage"
-    run(["docker", "build", "-q", "-t", stage, str(context)], context="building the node image")
+    run_build(["docker", "build", "-q", "-t", stage, str(context)], context="building the node image")
     preload_images(stage, preload)
-    run(["docker", "rmi", stage], check=False)
+    run_build(["docker", "rmi", stage], check=False)
     shutil.rmtree(context)
 
 
 def preload_images(stage: str, images: list[str]) -> None:
     """Import images into the node's containerd (content only, unpacked on first use), commit."""
     name = "cka-lab-node-preload"
-    run(["docker", "rm", "-f", name], check=False)
-    run(["docker", "run", "-d", "--name", name, "--privileged", "--entrypoint", "containerd", stage])
+    run_build(["docker", "rm", "-f", name], check=False)
+    run_build(["docker", "run", "-d", "--name", name, "--privileged", "--entrypoint", "containerd", stage])
     try:
-        for _ in range(30):
-            if run(["docker", "exec", name, "ctr", "version"], check=False).returncode == 0:
-                break
-            subprocess.run(["sleep", "1"])
+        wait_until(lambda: run_build(["docker", "exec", name, "ctr", "version"], check=False).returncode == 0,
+                   timeout=60, what="containerd in the preload container")
         save = subprocess.Popen(["docker", "save", *images], stdout=subprocess.PIPE)
         load = subprocess.run(
             ["docker", "exec", "-i", name, "ctr", "--namespace=k8s.io", "images", "import",
              "--all-platforms", "--no-unpack", "--digests", "-"],
             stdin=save.stdout,
             capture_output=True,
+            timeout=BUILD_TIMEOUT,
         )
         if save.stdout:
             save.stdout.close()
@@ -138,12 +138,12 @@ def preload_images(stage: str, images: list[str]) -> None:
         if load.returncode != 0 or save.returncode != 0:
             raise CommandError(["docker", "save", *images, "|", "ctr", "images", "import", "-"],
                                load.returncode or save.returncode, load.stderr.decode())
-        listed = run(["docker", "exec", name, "ctr", "--namespace=k8s.io", "images", "list", "-q"]).stdout
+        listed = run_build(["docker", "exec", name, "ctr", "--namespace=k8s.io", "images", "list", "-q"]).stdout
         missing = [i for i in images if containerd_name(i) not in listed.split()]
         if missing:
             raise CommandError(["ctr", "images", "list"], 1, f"images missing after import: {missing}")
-        run(["docker", "stop", "-t", "30", name])
-        run(["docker", "commit", "--change", 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
+        run_build(["docker", "stop", "-t", "30", name])
+        run_build(["docker", "commit", "--change", 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
              "--change", "CMD []", name, OFFLINE_NODE_IMAGE])
     finally:
-        run(["docker", "rm", "-f", name], check=False)
+        run_build(["docker", "rm", "-f", name], check=False)

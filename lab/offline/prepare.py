@@ -11,7 +11,7 @@ from rich.console import Console
 from lab import paths, settings, versions
 from lab.offline import engine, gobuild, images, nodeimage, rootfs
 from lab.offline.steps import Step, file_digest, run_steps
-from lab.shell import run
+from lab.shell import run_build
 
 
 def offline_dir() -> Path:
@@ -109,12 +109,12 @@ def _binaries(spec: gobuild.GoBuild) -> list[str]:
 
 def _image_id(image: str) -> str | None:
     """The image's ID, so a rebuilt input image rebuilds what depends on it."""
-    out = run(["docker", "image", "inspect", "--format", "{{.Id}}", image], check=False)
+    out = run_build(["docker", "image", "inspect", "--format", "{{.Id}}", image], check=False)
     return out.stdout.strip() if out.returncode == 0 else None
 
 
 def _kubernetes_module_dir() -> Path:
-    out = run(
+    out = run_build(
         [gobuild.go_binary(), "mod", "download", "-json", f"k8s.io/kubernetes@{versions.KUBERNETES_VERSION}"], cwd="/"
     )
     return Path(json.loads(out.stdout)["Dir"])

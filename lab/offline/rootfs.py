@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lab import versions
 from lab.errors import CommandError
-from lab.shell import run
+from lab.shell import run_build
 
 NODE_PACKAGES = (
     # what kind's base image installs, with Debian's containerd, runc and CNI plugins
@@ -49,7 +49,7 @@ def build_rootfs_image(image: str, packages: tuple[str, ...], workdir: Path) -> 
     if target.exists():
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    run(
+    run_build(
         [
             "debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
             versions.DEBIAN_SUITE, str(target), *([mirror] if (mirror := debian_mirror()) else []),
@@ -80,5 +80,5 @@ def build_rootfs_image(image: str, packages: tuple[str, ...], workdir: Path) -> 
 def ensure_debootstrap() -> None:
     if shutil.which("debootstrap"):
         return
-    run(["apt-get", "update"], context="installing debootstrap")
-    run(["apt-get", "install", "-y", "debootstrap"], env={"DEBIAN_FRONTEND": "noninteractive"})
+    run_build(["apt-get", "update"], context="installing debootstrap")
+    run_build(["apt-get", "install", "-y", "debootstrap"], env={"DEBIAN_FRONTEND": "noninteractive"})

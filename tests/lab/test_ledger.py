@@ -1,12 +1,18 @@
-"""The undo ledger on disk: atomic writes, first record wins, drop-last replay order."""
+"""The undo ledger on disk: atomic writes, first record wins, drop by id, the cluster it belongs
+to, unreadable files, and two processes writing at once."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-from lab.ledger import FileState, Ledger, ObjectState, ServiceState
+import pytest
+
+from lab.errors import StateError
+from lab.ledger import ClusterIdentity, FileState, Ledger, ObjectState, ServiceState
 
 
 def test_records_survive_a_new_process_view(tmp_path: Path) -> None:
@@ -26,26 +32,75 @@ def test_first_record_of_a_target_holds_the_baseline(tmp_path: Path) -> None:
     assert ledger.entries()[0].content_b64 == "b3JpZ2luYWw="
 
 
-def test_drop_last_replays_newest_first(tmp_path: Path) -> None:
+def test_drop_removes_the_entry_it_names_wherever_it_stands(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.json")
-    ledger.record(ObjectState(api_version="apps/v1", object_kind="Deployment", namespace="default", name="a", manifest=None))
-    ledger.record(ServiceState(node="worker", service="kubelet", active=True, enabled=True))
-    ledger.drop_last()
-    assert [e.kind for e in ledger.entries()] == ["object"]
-    ledger.drop_last()
-    ledger.drop_last()  # idempotent on empty
+    first = ObjectState(api_version="apps/v1", object_kind="Deployment", namespace="default", name="a", manifest=None)
+    second = ServiceState(node="worker", service="kubelet", active=True, enabled=True)
+    ledger.record(first)
+    ledger.record(second)
+    ledger.drop(first.id)  # not the last one: a newer entry recorded meanwhile must survive
+    assert [e.id for e in ledger.entries()] == [second.id]
+    ledger.drop(first.id)  # idempotent
+    ledger.drop(second.id)
     assert ledger.entries() == []
+    assert not ledger.path.exists()
 
 
-def test_write_is_atomic_no_temp_file_left(tmp_path: Path) -> None:
+def test_the_first_entry_stamps_the_cluster_identity(tmp_path: Path) -> None:
+    identity = ClusterIdentity(name="cka-lab", containers=["abc", "def"])
+    ledger = Ledger(tmp_path / "ledger.json", identity=lambda: identity)
+    ledger.record(ServiceState(node="worker", service="kubelet", active=True, enabled=True))
+    assert Ledger(tmp_path / "ledger.json").identity() == identity
+
+
+def test_state_files_are_private_and_no_temp_file_is_left(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.json")
     ledger.record(ServiceState(node="worker", service="containerd", active=True, enabled=True))
-    assert os.listdir(tmp_path) == ["ledger.json"]
-    assert json.loads((tmp_path / "ledger.json").read_text())[0]["service"] == "containerd"
+    assert sorted(os.listdir(tmp_path)) == ["ledger.json", "lock"]
+    assert (tmp_path / "ledger.json").stat().st_mode & 0o777 == 0o600
+    assert json.loads((tmp_path / "ledger.json").read_text())["entries"][0]["service"] == "containerd"
 
 
-def test_a_stale_temp_file_from_a_killed_write_is_ignored(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "ledger.json")
-    ledger.record(ServiceState(node="worker", service="kubelet", active=True, enabled=True))
-    (tmp_path / "ledger.json.tmp").write_text("[{half a")
-    assert len(Ledger(tmp_path / "ledger.json")) == 1
+def test_an_unreadable_ledger_is_moved_aside_and_reported_with_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    path.write_text('{"version": 2, "entries": [{"kind": "fi')
+    with pytest.raises(StateError) as info:
+        Ledger(path).entries()
+    backups = list(tmp_path.glob("ledger.json.corrupt-*"))
+    assert len(backups) == 1 and str(path) in info.value.message and str(backups[0]) in info.value.message
+    assert Ledger(path).entries() == []  # the next command starts clean, the old file is kept
+
+
+def test_a_ledger_of_the_previous_format_is_read_and_dropped_by_position(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    old = [
+        {"kind": "service", "node": "worker", "service": "kubelet", "active": True, "enabled": True},
+        {"kind": "path", "node": "control-plane", "path": "/var/lib/x"},
+    ]
+    path.write_text(json.dumps(old))
+    ledger = Ledger(path)
+    newest = ledger.entries()[-1]
+    ledger.drop(newest.id)
+    assert [e.kind for e in ledger.entries()] == ["service"]
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from lab.ledger import Ledger, PathState
+ledger = Ledger(Path(sys.argv[1]))
+for i in range(int(sys.argv[3])):
+    ledger.record(PathState(node=sys.argv[2], path=f"/tmp/x/{i}"))
+"""
+
+
+def test_two_processes_writing_at_once_lose_no_entry(tmp_path: Path) -> None:
+    """Before the state lock, two writers of 100 records each lost 81 of 200 entries."""
+    path = tmp_path / "ledger.json"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), node, "100"]) for node in ("control-plane", "worker")
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    entries = Ledger(path).entries()
+    assert len(entries) == 200
+    assert {(e.node, e.path) for e in entries} == {(n, f"/tmp/x/{i}") for n in ("control-plane", "worker") for i in range(100)}

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from tui_fakes import FakeLab
+from tests.fakes import FakeLab
 
 
 @pytest.fixture

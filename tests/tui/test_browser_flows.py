@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from tui_fakes import make_app, settle
+from tests.fakes import make_app, settle
 
 from lab.errors import LabError
 from tui.modals import ConfirmModal, ErrorModal, ProgressModal
-from tui.results import LastResult, ResultsStore
+from lab.results import LastResult, ResultsStore
 from tui.screens.browser import BrowserScreen
 from tui.screens.session import SessionScreen
 
@@ -124,3 +124,30 @@ async def test_quit_while_starting_asks_and_cancels(fake_lab, capfd):
     await app.workers.wait_for_complete()
     assert "cka-lab reset" in capfd.readouterr().err
     assert fake_lab.calls == ["start", "reset"]  # the start was cancelled and undone, not abandoned
+
+
+async def test_an_untrusted_scenario_file_asks_before_it_runs(fake_lab, tmp_path, monkeypatch):
+    from lab import trust
+    from tests.fakes import SCENARIO_PATH, sample_catalog
+    from tui.app import LabApp
+    from tui.screens.browser import CatalogEntry
+
+    monkeypatch.setenv("CKA_LAB_CONFIG", str(tmp_path / "config" / "config.toml"))
+    outside = tmp_path / "mine" / "control-plane-failure.yaml"
+    outside.parent.mkdir()
+    outside.write_bytes(SCENARIO_PATH.read_bytes())
+    real = sample_catalog(fake_lab)[0]
+    app = LabApp(fake_lab, check_interval=3600, catalog=[CatalogEntry(outside, real.scenario)])
+    async with app.run_test() as pilot:
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        body = str(app.screen.query_one(".dialog-body").render())
+        assert "acts as root" in body and "edits static pod manifests" in body
+        assert "start" not in fake_lab.calls
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert fake_lab.calls[0] == "start"
+    assert trust.is_trusted(outside, outside.read_bytes())
+    outside.write_text(outside.read_text() + "\n# edited\n")
+    assert not trust.is_trusted(outside, outside.read_bytes())  # an edit needs trusting again

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_fakes import make_app, settle
+from tests.fakes import make_app, settle
 
 from lab.errors import LabError
 from tui.modals import ConfirmModal, ErrorModal, NodePickerModal, TextModal
@@ -82,9 +82,9 @@ async def test_passing_checks_advance_to_the_next_step(fake_lab):
         passed_rows = []
         original_begin_advance = app.screen.begin_advance
 
-        def note_rows_then_advance():
+        def note_rows_then_advance(manual: bool = True):
             passed_rows.extend(status for status, _ in app.screen.query_one("#checks").rows)
-            original_begin_advance()
+            original_begin_advance(manual)
 
         app.screen.begin_advance = note_rows_then_advance
         await pilot.press("c")
@@ -161,11 +161,11 @@ async def test_lab_error_shows_a_modal_not_a_traceback(fake_lab):
 
 
 async def test_shell_keys_hand_over_the_terminal_then_recheck(fake_lab, monkeypatch):
-    import lab.cli
+    import lab.shells
 
     opened = []
-    monkeypatch.setattr(lab.cli, "open_shell", lambda lab: opened.append("kubectl") or 0)
-    monkeypatch.setattr(lab.cli, "open_node_shell", lambda lab, node, cmd: opened.append((node, cmd)) or 0)
+    monkeypatch.setattr(lab.shells, "open_shell", lambda lab: opened.append("kubectl") or 0)
+    monkeypatch.setattr(lab.shells, "open_node_shell", lambda lab, node, cmd: opened.append((node, cmd)) or 0)
     fake_lab.begin(0)
     app = make_app(fake_lab, open_session=True)
     # a headless test terminal cannot suspend; run the command in place instead
@@ -189,7 +189,7 @@ async def test_shell_keys_hand_over_the_terminal_then_recheck(fake_lab, monkeypa
 
 
 async def test_a_failed_step_change_is_reported_and_not_retried_in_a_loop(fake_lab, monkeypatch):
-    def broken_advance(progress):
+    def broken_advance(progress, *, wait=30.0):
         progress("step 2: injecting fault 1/1 (edit-manifest)")
         raise LabError("cannot write the manifest", title="Injection failed")
 
@@ -209,3 +209,27 @@ async def test_a_failed_step_change_is_reported_and_not_retried_in_a_loop(fake_l
         await pilot.press("c")  # an explicit check does retry
         await settle(pilot)
         assert isinstance(app.screen, ErrorModal)
+
+
+async def test_the_auto_check_skips_a_round_while_another_process_holds_the_lab(fake_lab, monkeypatch):
+    from lab.errors import LabBusy
+
+    waits = []
+
+    def busy_advance(progress, *, wait=30.0):
+        waits.append(wait)
+        raise LabBusy("`cka-lab check` (pid 4242) is changing the lab right now")
+
+    monkeypatch.setattr(fake_lab, "advance", busy_advance)
+    fake_lab.begin(0)
+    fake_lab.solve(0)
+    app = make_app(fake_lab, open_session=True)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        app.screen.run_checks(manual=False)
+        await settle(pilot)
+        assert isinstance(app.screen, SessionScreen)  # no error dialog
+        assert "pid 4242" in str(app.screen.query_one("#checks").note)
+        assert app.busy is None
+        # the first, explicit check waits its turn; the automatic round never queues
+        assert waits == [30, 0]

@@ -5,9 +5,9 @@ and review the SVG diffs before committing them."""
 
 from __future__ import annotations
 
-from tui_fakes import make_app, settle
+from tests.fakes import make_app, settle
 
-from tui.results import LastResult, ResultsStore
+from lab.results import LastResult, ResultsStore
 
 SIZE = (100, 30)
 

@@ -190,6 +190,8 @@ class BrowserScreen(Screen):
         entry = self._current()
         if entry is None:
             return
+        if not self._trusted(entry):
+            return
         state = self.app.lab.state()
         if state is None or state.finished:
             self.begin_start(entry)
@@ -203,6 +205,35 @@ class BrowserScreen(Screen):
             ),
             lambda yes: self.begin_start(entry) if yes else None,
         )
+
+    def _trusted(self, entry: CatalogEntry) -> bool:
+        """True when the entry's file may run; else ask (the answer starts it when trusted)."""
+        from lab import trust
+
+        try:
+            data = entry.path.read_bytes()
+        except OSError as exc:
+            self.notify(f"cannot read {entry.path}: {exc.strerror}", severity="error")
+            return False
+        if trust.is_trusted(entry.path, data):
+            return True
+        powers = "\n".join(f"• {line}" for line in trust.what_it_may_do(entry.scenario))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                trust.trust(entry.path, data)
+                self.action_start()
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Trust this scenario file?",
+                f"{entry.path} is not part of cka-lab. A scenario file acts as root on the lab's nodes; "
+                f"this one:\n{powers}\nTrust it only if you have read it. An edit needs trusting again.",
+                confirm_label="Trust and start",
+            ),
+            answered,
+        )
+        return False
 
     # --- starting a scenario -------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Markdown, Static
 
 from tui.modals import ConfirmModal, NodePickerModal, ProgressModal, TextModal
-from tui.timefmt import duration
+from lab.timefmt import duration
 from tui.widgets.checks import ChecksPanel
 
 
@@ -138,11 +138,26 @@ class SessionScreen(Screen):
     @work(thread=True, exit_on_error=False, group="checks")
     def _checks_worker(self, step: int, manual: bool) -> None:
         try:
+            current = self.lab.state()
+            if current is None or current.step != step or current.finished:
+                # another cka-lab process (a `cka-lab check` in another terminal) moved the session
+                self.app.from_thread(self._session_moved)
+                return
             results = self.lab.run_checks()
         except BaseException as exc:
             self.app.from_thread(self._checks_failed, exc, manual)
             return
         self.app.from_thread(self._checks_done, step, results, manual)
+
+    def _session_moved(self) -> None:
+        self.checks_running = False
+        if self.app.busy or not self.reload_state():
+            return
+        if self.state.finished:
+            self.show_summary()
+            return
+        self.notify("The session moved on in another terminal.", title="Step changed")
+        self.show_step()
 
     def _checks_done(self, step: int, results, manual: bool) -> None:
         self.checks_running = False
@@ -153,7 +168,7 @@ class SessionScreen(Screen):
         panel.set_note(f"re-checked every {self.app.check_interval:g} s · c: check now")
         if results and panel.all_passed and (manual or not self.auto_advance_paused):
             self.auto_advance_paused = False
-            self.begin_advance()
+            self.begin_advance(manual)
 
     def _checks_failed(self, exc: BaseException, manual: bool) -> None:
         self.checks_running = False
@@ -166,7 +181,7 @@ class SessionScreen(Screen):
 
     # --- next step -----------------------------------------------------------------------------
 
-    def begin_advance(self) -> None:
+    def begin_advance(self, manual: bool = True) -> None:
         number = self.state.step + 1
         last = number >= len(self.scenario.steps)
         modal = ProgressModal(
@@ -175,16 +190,28 @@ class SessionScreen(Screen):
         )
         self.app.busy = "finishing the scenario" if last else "injecting the next step's faults"
         self.app.push_screen(modal)
-        self._advance_worker(modal)
+        self._advance_worker(modal, manual)
 
     @work(thread=True, exit_on_error=False, group="engine")
-    def _advance_worker(self, modal: ProgressModal) -> None:
+    def _advance_worker(self, modal: ProgressModal, manual: bool) -> None:
+        from lab.errors import LabBusy
+
         try:
-            passed = self.lab.advance(lambda line: self.app.from_thread(modal.add_line, line))
+            # the automatic re-check never queues behind another cka-lab process: it skips
+            # this round and says so; an explicit check waits a little for its turn
+            passed = self.lab.advance(lambda line: self.app.from_thread(modal.add_line, line), wait=30 if manual else 0)
+        except LabBusy as exc:
+            self.app.from_thread(self._advance_skipped, modal, exc)
+            return
         except BaseException as exc:
             self.app.from_thread(self._advance_failed, modal, exc)
             return
         self.app.from_thread(self._advance_done, modal, passed)
+
+    def _advance_skipped(self, modal: ProgressModal, exc) -> None:
+        self.app.busy = None
+        modal.dismiss()
+        self.query_one("#checks", ChecksPanel).set_note(f"{exc.message}; checking again shortly")
 
     def _advance_done(self, modal: ProgressModal, passed: bool) -> None:
         self.app.busy = None
@@ -193,7 +220,6 @@ class SessionScreen(Screen):
         if not self.reload_state():
             return
         if self.state.finished:
-            self.app.record_result(self.state, len(self.scenario.steps))
             self.show_summary()
             return
         if passed:

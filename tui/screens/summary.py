@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from tui.timefmt import duration
+from lab.timefmt import duration
 
 
 class SummaryScreen(Screen):

@@ -3,9 +3,7 @@ apply-object, the path ledger entry, and how exec checks grade."""
 
 from __future__ import annotations
 
-import copy
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,74 +17,18 @@ from lab.ledger import FileState, Ledger, ObjectState, PathState
 from lab.undo import describe
 
 
-@dataclass
-class FakeNode:
-    kind: str  # what `[ -d ] / [ -e ]` reports: dir, file or absent
-    short_name: str = "control-plane"
-    commands: list[str] = field(default_factory=list)
-
-    def sh(self, script: str, **_: Any) -> subprocess.CompletedProcess[str]:
-        self.commands.append(script)
-        if script.startswith("if [ -e") and "base64" in script:  # read_file
-            return subprocess.CompletedProcess([], 0, "YQ==\n" if self.kind == "file" else "MISSING\n", "")
-        return subprocess.CompletedProcess([], 0, self.kind + "\n", "")
-
-    def run(self, argv: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
-        self.commands.append(" ".join(argv))
-        return subprocess.CompletedProcess(argv, 0, "644\n", "")
-
-
-class FakeObj:
-    def __init__(self, data: dict[str, Any]):
-        self.data = data
-
-    def to_dict(self) -> dict[str, Any]:
-        return copy.deepcopy(self.data)
-
-
-class FakeResource:
-    namespaced = True
-
-    def __init__(self, objects: dict[str, dict[str, Any]]):
-        self.objects = objects
-        self.applied: list[dict[str, Any]] = []
-
-    def get(self, name: str, namespace: str | None = None) -> FakeObj:
-        from kubernetes.dynamic.exceptions import NotFoundError
-
-        if name not in self.objects:
-            raise NotFoundError(type("E", (), {"status": 404, "reason": "NotFound", "body": "", "headers": {}})())
-        return FakeObj(self.objects[name])
-
-    def replace(self, body: dict[str, Any], name: str, namespace: str | None = None) -> None:
-        self.objects[name] = body
-
-    def server_side_apply(self, body: dict[str, Any], name: str, namespace: str | None, **_: Any) -> None:
-        self.applied.append(body)
-        self.objects[name] = body
-
-
-@dataclass
-class FakeCtx:
-    ledger: Ledger
-    nodes: dict[str, FakeNode] = field(default_factory=dict)
-    resources: FakeResource = field(default_factory=lambda: FakeResource({}))
-
-    def node(self, name: str) -> FakeNode:
-        return self.nodes[name]
-
-    def resource(self, api_version: str, kind: str) -> FakeResource:
-        return self.resources
+from tests.fakes import FakeCtx, FakeResource, ScriptedNode
 
 
 def ctx_with(tmp_path: Path, kind: str = "absent", objects: dict | None = None) -> FakeCtx:
-    return FakeCtx(Ledger(tmp_path / "ledger.json"), {"control-plane": FakeNode(kind)}, FakeResource(objects or {}))
+    return FakeCtx(Ledger(tmp_path / "ledger.json"), {"control-plane": ScriptedNode(kind)}, FakeResource(objects or {}))
 
 
 def test_record_path_of_a_missing_path_records_its_absence(tmp_path: Path) -> None:
     ctx = ctx_with(tmp_path, "absent")
     record_path(ctx, "control-plane", "/var/lib/etcd-from-backup")
-    assert ctx.ledger.entries() == [PathState(node="control-plane", path="/var/lib/etcd-from-backup")]
+    [entry] = ctx.ledger.entries()
+    assert isinstance(entry, PathState) and (entry.node, entry.path) == ("control-plane", "/var/lib/etcd-from-backup")
     assert describe(ctx.ledger.entries()[0]) == "remove /var/lib/etcd-from-backup on control-plane (did not exist)"
 
 
@@ -112,7 +54,10 @@ def test_undo_of_a_path_removes_it_recursively(tmp_path: Path) -> None:
 
     ctx = ctx_with(tmp_path)
     undo_path(ctx, PathState(node="control-plane", path="/var/lib/etcd-from-backup"))
-    assert ctx.nodes["control-plane"].commands == ["rm -rf --one-file-system -- /var/lib/etcd-from-backup"]
+    assert ctx.nodes["control-plane"].commands == [
+        "rm -rf --one-file-system -- /var/lib/etcd-from-backup",
+        "test -e /var/lib/etcd-from-backup",
+    ]
 
 
 COREFILE = ".:53 {\n    errors\n    forward . /etc/resolv.conf {\n       max_concurrent 1000\n    }\n}\n"
@@ -149,6 +94,20 @@ def test_apply_object_records_absence_so_reset_deletes_it(tmp_path: Path) -> Non
     assert ctx.resources.applied[0]["metadata"] == {"name": "after-backup", "namespace": "default"}
     with pytest.raises(LabError, match="apiVersion, kind and metadata.name"):
         apply_object(ctx, {"kind": "ConfigMap", "metadata": {}})
+
+
+def test_setup_objects_that_existed_are_recorded_as_they_were(tmp_path: Path) -> None:
+    from lab.actions.objects import apply_objects
+
+    existing = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared", "resourceVersion": "9"},
+                "data": {"owner": "the cluster"}}
+    ctx = ctx_with(tmp_path, objects={"shared": existing})
+    apply_objects(ctx, [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"}, "data": {"owner": "lab"}},
+                        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "new"}, "data": {}}])
+    shared, new = ctx.ledger.entries()
+    assert shared.manifest == {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"},
+                               "data": {"owner": "the cluster"}}  # reset puts it back, never deletes it
+    assert new.manifest is None
 
 
 def test_exec_grading() -> None:

@@ -121,22 +121,19 @@ def test_duplicate_variant_ids_are_rejected(tmp_path: Path) -> None:
 class _NoCluster:
     """Stands in for LabCluster: start() gets as far as the session state, no further."""
 
+    name = "cka-lab"
+
     def ensure(self, workers, progress):
         raise RuntimeError("stop here")
 
+    def identity(self):
+        return None
+
 
 def _lab(tmp_path: Path) -> Lab:
-    lab = Lab.__new__(Lab)
-    lab.settings = None
-    lab.state_dir = tmp_path
-    lab.cluster = _NoCluster()
-    from lab.ledger import Ledger
+    from lab.settings import Settings
 
-    lab.ledger = Ledger(tmp_path / "ledger.json")
-    lab._ctx = None
-    lab._scenario = None
-    lab._variant = None
-    return lab
+    return Lab(Settings(), tmp_path, cluster=_NoCluster())  # type: ignore[arg-type]
 
 
 def test_session_state_records_the_variant_and_scenario_applies_it(tmp_path: Path) -> None:
@@ -144,17 +141,29 @@ def test_session_state_records_the_variant_and_scenario_applies_it(tmp_path: Pat
     lab = _lab(tmp_path)
     state = SessionState(scenario_id="multi", scenario_path=str(path), variant="both", seed=7)
     lab._save(state)
-    again = Lab.__new__(Lab)
-    again.__dict__.update(lab.__dict__)
-    again._scenario = None
+    again = _lab(tmp_path)
     assert again.require_state().variant == "both"
     assert [s.title for s in again.scenario().steps] == ["kubelet", "containerd"]
 
 
-def test_start_rejects_an_unknown_variant_before_touching_the_cluster(tmp_path: Path) -> None:
-    scenario = loader.load_file(variants_file(tmp_path))
+def test_start_rejects_an_unknown_variant_before_touching_the_cluster(tmp_path: Path, monkeypatch) -> None:
+    from lab import trust
+
+    monkeypatch.setenv("CKA_LAB_CONFIG", str(tmp_path / "config" / "config.toml"))
+    path = variants_file(tmp_path)
+    trust.trust(path, path.read_bytes())
     with pytest.raises(ScenarioError, match="no variant"):
-        _lab(tmp_path).start(scenario, tmp_path / "multi.yaml", variant="nope")
+        _lab(tmp_path).start(loader.load_file(path), path, variant="nope")
+
+
+def test_start_refuses_an_untrusted_file_naming_the_flag_before_touching_the_cluster(tmp_path: Path, monkeypatch) -> None:
+    from lab.trust import UntrustedScenario
+
+    monkeypatch.setenv("CKA_LAB_CONFIG", str(tmp_path / "config" / "config.toml"))
+    path = variants_file(tmp_path)
+    with pytest.raises(UntrustedScenario) as info:
+        _lab(tmp_path).start(loader.load_file(path), path)  # _NoCluster.ensure would raise RuntimeError
+    assert "--trust" in str(info.value) and "stops or starts services on nodes" in info.value.message
 
 
 def test_old_session_files_without_a_variant_still_load() -> None:

@@ -1,21 +1,29 @@
-"""A scripted stand-in for lab.session.Lab: same methods the TUI uses, no Docker, no Kubernetes.
+"""The shared test fakes. FakeLab is a scripted stand-in for lab.session.Lab: the methods the
+TUI uses, no Docker, no Kubernetes (fast tests of the front end's logic only; the real engine
+is proven on a real cluster in tests/e2e).
 
 It works on the real control-plane-failure scenario; each step's checks fail until the test
 calls solve(step). Calls are recorded so tests can assert what the app asked the engine to do."""
 
 from __future__ import annotations
 
+import copy
+import subprocess
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lab.checks.result import CheckResult
 from lab.errors import LabError
+from lab.ledger import Ledger
+from lab.results import ResultsStore, result_from_state
 from lab.scenario.loader import load_file
 from lab.session import SessionState
 from tui.app import LabApp
 from tui.screens.browser import CatalogEntry
 
-SCENARIO_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "control-plane-failure.yaml"
+SCENARIO_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "control-plane-failure.yaml"
 T0 = 1_700_000_000.0
 """The fake's fixed "now" when a session starts; the tests' clock is T0 + a few minutes."""
 
@@ -47,6 +55,8 @@ class FakeLab:
         self.start_gate: threading.Event | None = None
         """When set by a test, start() waits on it after its first progress line (to cancel)."""
         self.step_seconds = {0: 301.0, 1: 45.0, 2: 420.0, 3: 610.0}
+        self.results = ResultsStore(self.state_dir)
+        """Like the engine, the fake records a result when a scenario ends (finished or reset)."""
 
     # --- test helpers --------------------------------------------------------------------------
 
@@ -80,7 +90,7 @@ class FakeLab:
         return self._scenario
 
     def start(self, scenario, scenario_path, progress, *, cancel=None) -> SessionState:
-        from lab.session import StartCancelled
+        from lab.errors import StartCancelled
 
         self.calls.append("start")
         progress("reusing the lab cluster")
@@ -108,7 +118,7 @@ class FakeLab:
             for c in checks
         ]
 
-    def advance(self, progress) -> bool:
+    def advance(self, progress, *, wait: float | None = 30.0) -> bool:
         self.calls.append("advance")
         state = self.require_state()
         if state.step not in self.solved:
@@ -116,6 +126,7 @@ class FakeLab:
         state.step_seconds[state.step] = self.step_seconds[state.step]
         if state.step + 1 >= len(self._scenario.steps):
             state.finished = True
+            self.results.record(state.scenario_id, result_from_state(state, len(self._scenario.steps), CLOCK_NOW))
             return True
         progress(f"step {state.step + 2}: injecting fault 1/1 (edit-manifest)")
         state.step += 1
@@ -145,6 +156,10 @@ class FakeLab:
         self.calls.append("reset")
         progress("undoing 2 recorded change(s)")
         had_session = self._state is not None
+        if self._state is not None and not self._state.finished:
+            self.results.record(
+                self._state.scenario_id, result_from_state(self._state, len(self._scenario.steps), CLOCK_NOW)
+            )
         self._state = None
         return 2 if had_session else 0
 
@@ -181,3 +196,70 @@ async def settle(pilot) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+# --- engine-level fakes: a node, an API resource and the context faults receive ----------------
+
+
+@dataclass
+class ScriptedNode:
+    """A node whose shell answers from a script: `kind` is what `[ -d ] / [ -e ]` reports."""
+
+    kind: str  # what `[ -d ] / [ -e ]` reports: dir, file or absent
+    short_name: str = "control-plane"
+    commands: list[str] = field(default_factory=list)
+
+    def sh(self, script: str, **_: Any) -> subprocess.CompletedProcess[str]:
+        self.commands.append(script)
+        if script.startswith("if [ -e") and "base64" in script:  # read_file
+            return subprocess.CompletedProcess([], 0, "YQ==\n" if self.kind == "file" else "MISSING\n", "")
+        return subprocess.CompletedProcess([], 0, self.kind + "\n", "")
+
+    def run(self, argv: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        self.commands.append(" ".join(argv))
+        if argv[:2] == ["test", "-e"]:  # undo verifies the path is gone
+            return subprocess.CompletedProcess(argv, 1, "", "")
+        return subprocess.CompletedProcess(argv, 0, "644\n", "")
+
+
+class FakeObj:
+    def __init__(self, data: dict[str, Any]):
+        self.data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self.data)
+
+
+class FakeResource:
+    namespaced = True
+
+    def __init__(self, objects: dict[str, dict[str, Any]]):
+        self.objects = objects
+        self.applied: list[dict[str, Any]] = []
+
+    def get(self, name: str, namespace: str | None = None) -> FakeObj:
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        if name not in self.objects:
+            raise NotFoundError(type("E", (), {"status": 404, "reason": "NotFound", "body": "", "headers": {}})())
+        return FakeObj(self.objects[name])
+
+    def replace(self, body: dict[str, Any], name: str, namespace: str | None = None) -> None:
+        self.objects[name] = body
+
+    def server_side_apply(self, body: dict[str, Any], name: str, namespace: str | None, **_: Any) -> None:
+        self.applied.append(body)
+        self.objects[name] = body
+
+
+@dataclass
+class FakeCtx:
+    ledger: Ledger
+    nodes: dict[str, ScriptedNode] = field(default_factory=dict)
+    resources: FakeResource = field(default_factory=lambda: FakeResource({}))
+
+    def node(self, name: str) -> ScriptedNode:
+        return self.nodes[name]
+
+    def resource(self, api_version: str, kind: str) -> FakeResource:
+        return self.resources

@@ -1,7 +1,8 @@
 """The trainee's last result per scenario, shown in the browser.
 
 A small JSON file in the engine's state directory; one entry per scenario, overwritten each time
-a scenario ends (finished, or abandoned by a reset)."""
+a scenario ends (finished, or abandoned by a reset). The engine records it, whichever front end
+(the TUI, `cka-lab check`, `cka-lab reset`) ended the scenario."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tui.timefmt import duration
+from lab.atomic import write_atomic
+from lab.timefmt import duration
 
 
 @dataclass
@@ -48,9 +50,7 @@ class ResultsStore:
     def record(self, scenario_id: str, result: LastResult) -> None:
         results = self.load()
         results[scenario_id] = result
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({k: asdict(v) for k, v in results.items()}, indent=1))
-        tmp.replace(self.path)
+        write_atomic(self.path, json.dumps({k: asdict(v) for k, v in results.items()}, indent=1))
 
 
 def result_from_state(state, step_count: int, now: float) -> LastResult:

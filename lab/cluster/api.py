@@ -1,0 +1,87 @@
+"""The Kubernetes API client cka-lab uses, bounded in time, and sentences for its failures.
+
+The official client waits for ever by default and retries a dead connection three times
+(a check against an API server stuck on a wrong etcd endpoint took 20 s and ended in
+`MaxRetryError: [SSL: UNEXPECTED_EOF_WHILE_READING]`). Every request made through this client
+has a connect and a read timeout, connection errors are retried once, and `explain` turns what
+comes back into a sentence a trainee can act on; the raw cause stays available."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 10.0
+"""Seconds: a healthy lab API server answers in milliseconds; a read may wait on etcd."""
+
+
+def bounded_client(kubeconfig: Path, read_timeout: float = READ_TIMEOUT) -> Any:
+    """An ApiClient bound to this kubeconfig file only, with timeouts on every request."""
+    import urllib3
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration, persist_config=False)
+    configuration.retries = urllib3.Retry(total=2, connect=1, read=0, status=0, other=0, redirect=2, raise_on_status=False)
+    api = client.ApiClient(configuration=configuration)
+    pool = api.rest_client.pool_manager
+    default = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout)
+    unbounded_request = pool.request
+
+    def request(method: str, url: str, *args: Any, timeout: Any = None, **kwargs: Any) -> Any:
+        # the generated client passes timeout=None unless a call sets _request_timeout
+        return unbounded_request(method, url, *args, timeout=default if timeout is None else timeout, **kwargs)
+
+    pool.request = request  # type: ignore[method-assign]
+    return api
+
+
+def explain(exc: BaseException, host: str = "") -> str | None:
+    """A sentence for an API failure, or None when `exc` is not one."""
+    from kubernetes.client.exceptions import ApiException
+    from urllib3 import exceptions as u3
+
+    where = f"API server at {host}" if host else "the API server"
+    cause: BaseException = exc
+    if isinstance(exc, u3.MaxRetryError) and exc.reason is not None:
+        cause = exc.reason
+    text = str(cause)
+    if isinstance(cause, u3.ReadTimeoutError) or "Read timed out" in text:
+        return f"{where} is not answering: no reply within {READ_TIMEOUT:g}s"
+    if "Connection refused" in text:  # NewConnectionError is a ConnectTimeoutError subclass
+        return f"{where} is not answering: connection refused"
+    if isinstance(cause, u3.ConnectTimeoutError):
+        return f"{where} is not answering: connection timed out"
+    if isinstance(cause, u3.SSLError | u3.ProtocolError) or "EOF occurred" in text:
+        if "EOF" in text or "RemoteDisconnected" in text or "Connection aborted" in text:
+            return f"{where} is not answering: TLS handshake closed"
+        return f"{where} is not answering: {type(cause).__name__}"
+    if isinstance(cause, ApiException) or type(cause).__name__.endswith("ApiError"):
+        status = getattr(cause, "status", None)
+        reason = _api_message(cause)
+        if status == 401:
+            return f"{where} refused the lab's credentials (Unauthorized)"
+        if status == 403:
+            return f"forbidden: {reason}"
+        if status == 404:
+            return f"not found: {reason}"
+        if status is not None and status >= 500:
+            return f"{where} answered with an error ({status}): {reason}"
+        return f"{reason} ({status})" if status else reason
+    return None
+
+
+def _api_message(exc: BaseException) -> str:
+    import json
+
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            return str(json.loads(body).get("message") or getattr(exc, "reason", "") or body)[:300]
+        except (ValueError, AttributeError, TypeError):
+            pass
+    summary = getattr(exc, "summary", None)
+    if callable(summary):
+        return summary()[:300]
+    return (getattr(exc, "reason", None) or str(exc)).strip()[:300]
