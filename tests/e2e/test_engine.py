@@ -119,3 +119,50 @@ def test_leaves_the_users_kubeconfig_alone(lab_cluster, lab_env, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert (kube / "config").read_text() == sentinel
     assert sorted(p.name for p in kube.iterdir()) == ["config"]
+
+
+def test_the_lab_shell_ignores_a_kubeconfig_exported_by_the_users_bashrc(lab_cluster, lab_env, tmp_path: Path) -> None:
+    """`cka-lab shell` sets KUBECONFIG after the user's rc files: a .bashrc pointing kubectl at
+    another cluster cannot redirect the lab shell."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text("export KUBECONFIG=/tmp/users-real-cluster.conf\nalias kubectl='echo hijacked'\n")
+    env = {**os.environ, **lab_env, "HOME": str(home), "CKA_LAB_CONFIG": str(paths.config_file())}
+    script = "echo KC=$KUBECONFIG\n\\kubectl get nodes -o name\nexit\n"
+    result = subprocess.run([sys.executable, "-m", "lab", "shell"], input=script, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"KC={lab_cluster.cluster.kubeconfig}" in result.stdout
+    assert f"node/{lab_env['CKA_LAB_CLUSTER']}-control-plane" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_scenario_file_of_ones_own_runs_only_once_trusted_and_as_it_was_at_start(
+    lab_cluster, lab_env, tmp_path: Path
+) -> None:
+    from lab.scenario import loader
+
+    mine = tmp_path / "scenarios" / "rollout-rollback.yaml"
+    mine.parent.mkdir()
+    mine.write_bytes(loader.find("rollout-rollback").read_bytes())
+    env = {**lab_env, "CKA_LAB_CONFIG": str(tmp_path / "config" / "config.toml")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "lab", *args], env={**os.environ, **env}, capture_output=True,
+                              text=True, timeout=600)
+
+    refused = run("start", str(mine), "--no-tui")
+    assert refused.returncode == 1 and "--trust" in refused.stderr and "Traceback" not in refused.stderr
+    assert lab_cluster.state() is None  # nothing started, nothing injected
+    try:
+        started = run("start", str(mine), "--no-tui", "--trust")
+        assert started.returncode == 0, started.stderr
+        before = json.loads(run("check", "--json").stdout)
+        # an edit after start: the step's only check now asks for something true at once
+        text = mine.read_text()
+        checks = text[text.index("    checks:\n"):text.index("    hints:\n")]
+        mine.write_text(text.replace(checks, "    checks:\n      - {type: object-absent, kind: ConfigMap, name: no-such-map}\n"))
+        after = json.loads(run("check", "--json").stdout)
+        assert [c["type"] for c in after["checks"]] == [c["type"] for c in before["checks"]]
+        assert after["passed"] is False  # still graded by the snapshot taken at start
+    finally:
+        assert run("reset").returncode == 0
