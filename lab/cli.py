@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -45,7 +46,28 @@ def _trust_if_asked(path: Path, yes: bool) -> None:
 
 
 def _progress(line: str) -> None:
-    err.print(f"[dim]• {escape(line)}[/dim]", highlight=False)
+    err.print(f"[dim]• {escape(_progress_line(line))}[/dim]", highlight=False)
+
+
+def _start_profile(ctx: typer.Context) -> None:
+    """Profile the whole command; at its end print the calls that took the most time."""
+    import cProfile
+    import io
+    import pstats
+
+    global _profiling
+    _profiling = True
+    profiler = cProfile.Profile()
+    profiler.enable()
+
+    def report() -> None:
+        profiler.disable()
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
+        err.print(f"[bold]profile[/bold] ({time.monotonic() - _started:.2f}s in all):", highlight=False)
+        err.print(text.getvalue(), markup=False, highlight=False)
+
+    ctx.call_on_close(report)
 
 
 def make_lab():
@@ -55,8 +77,23 @@ def make_lab():
     return Lab()
 
 
+_started = time.monotonic()
+_profiling = False
+
+
+def _progress_line(line: str) -> str:
+    return f"[{time.monotonic() - _started:6.1f}s] {line}" if _profiling else line
+
+
 @app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context) -> None:
+def _root(
+    ctx: typer.Context,
+    profile: Annotated[
+        bool, typer.Option("--profile", help="Time-stamp progress lines and print where the command spent its time.")
+    ] = False,
+) -> None:
+    if profile:
+        _start_profile(ctx)
     if ctx.invoked_subcommand is None:
         if sys.stdout.isatty():
             from tui.app import run_browser

@@ -391,11 +391,12 @@ class Lab:
                     )
                     raise
             self._end_session()
-            if undone:
+            if undone and not undo.only_workload_objects(undone):
                 if undo.touches_etcd(undone):
                     self.restart_control_plane(progress)
-                # Control-plane pods that crash-looped while a fault was in place may wait out the
-                # kubelet's back-off; etcd's data may have moved (then the API cache is checked).
+                # Control-plane pods that crash-looped while a fault was in place are started
+                # again without the kubelet's back-off; etcd's data may have moved (then the API
+                # cache is checked). Undoing only a scenario's own objects needs neither wait.
                 self.cluster.wait_until_healthy(timeout=600, progress=progress)
                 self.cluster.assert_api_consistent(progress=progress)
             return len(undone)

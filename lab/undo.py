@@ -143,6 +143,15 @@ def replay(ctx: LabContext, progress: Progress = lambda _: None) -> list:
     return undone
 
 
+def only_workload_objects(entries: list) -> bool:
+    """True when every entry is an API object outside kube-system (a scenario's own workload):
+    undoing those cannot leave a node or a system component unhealthy."""
+    return all(
+        isinstance(e, ObjectState) and e.namespace not in (None, "kube-system") and e.object_kind != "Node"
+        for e in entries
+    )
+
+
 def touches_etcd(entries: list) -> bool:
     return any(
         isinstance(e, FileState | PathState) and e.path.startswith(ETCD_PATHS) for e in entries

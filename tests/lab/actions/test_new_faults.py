@@ -3,9 +3,7 @@ apply-object, the path ledger entry, and how exec checks grade."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
