@@ -136,7 +136,13 @@ def list_scenarios(as_json: JsonOption = False) -> None:
     if as_json:
         out.print_json(json.dumps(rows))
     else:
-        table = Table("id", "title", "domain", "difficulty", "steps", "variants")
+        # ids are what the user types: never cut; long titles and domains wrap instead
+        table = Table()
+        table.add_column("id", no_wrap=True, min_width=max((len(r["id"]) for r in rows), default=2))
+        table.add_column("title", overflow="fold", ratio=2)
+        table.add_column("domain", overflow="fold", ratio=1)
+        for name in ("difficulty", "steps", "variants"):
+            table.add_column(name, no_wrap=True)
         for row in rows:
             variants = str(len(row["variants"])) if row["variants"] else "-"
             cells = (row["id"], row["title"], row["domain"], row["difficulty"], str(row["steps"]), variants)

@@ -186,3 +186,17 @@ def test_list_json_shows_variants(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert rows["multi"]["variants"] == ["kubelet", "containerd", "both"]
     assert rows["control-plane-failure"]["variants"] == []
 
+
+
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_list_never_cuts_the_ids_a_user_types(columns: str) -> None:
+    import subprocess
+    import sys
+
+    from lab.scenario import loader
+
+    result = subprocess.run([sys.executable, "-m", "lab", "list"], capture_output=True, text=True, timeout=60,
+                            env={**__import__("os").environ, "COLUMNS": columns})
+    assert result.returncode == 0, result.stderr
+    for scenario_id in loader.catalog():
+        assert f" {scenario_id} " in result.stdout, result.stdout
