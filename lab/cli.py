@@ -363,10 +363,11 @@ def selftest(
             try:
                 run_selftest(lab, model, path, _progress, variant=chosen)
                 out.print(f"[green]PASS[/green] {name} in {time.monotonic() - started:.0f}s")
-            except LabError as exc:
+            except Exception as exc:  # noqa: BLE001  (one broken scenario must not stop the others)
                 failed.append(name)
                 out.print("[red]FAIL[/red] ", end="")
-                out.print(f"{name}: {exc}", highlight=False, markup=False)
+                text = str(exc) if isinstance(exc, LabError) else f"{type(exc).__name__}: {exc}"
+                out.print(f"{name}: {text}", highlight=False, markup=False)
     if failed:
         raise typer.Exit(1)
 

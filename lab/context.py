@@ -39,6 +39,15 @@ class LabContext:
 
         return DynamicClient(self.api)
 
+    def streaming_core(self) -> Any:
+        """A CoreV1Api on a client of its own, for one exec stream. The official client's
+        `stream()` swaps the request function of the ApiClient it is given while the stream
+        runs, so a stream on the shared client turns every concurrent call (the other checks of
+        the step, a fault being injected) into a websocket handshake that fails."""
+        from kubernetes import client
+
+        return client.CoreV1Api(self.cluster.api_client())
+
     def node(self, name: str) -> Node:
         if name not in self._node_cache:
             self._node_cache[name] = self.cluster.node(name)

@@ -204,7 +204,8 @@ class Lab:
             cluster=self.cluster.identity(),
         )
         if chosen:
-            progress(f"variant: {chosen}")
+            # the variant's name would give the diagnosis away: say only which of how many
+            progress(f"variant {scenario.variant_ids().index(chosen) + 1} of {len(scenario.variants)}")
         self._scenario, self._variant = played, chosen
         self._save(state)
         try:
@@ -381,7 +382,7 @@ class Lab:
             if len(self.ledger):
                 self.assert_state_matches_cluster()
                 self.cluster.assert_owned()
-                self.cluster._start_stopped_nodes(progress)
+                self.cluster.start_stopped_nodes(progress)
                 try:
                     undone = undo.replay(self.ctx, progress)
                 except LabError as exc:

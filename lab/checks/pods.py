@@ -24,7 +24,7 @@ def exec_in(ctx, namespace: str, pod: str, container: str | None, argv: list[str
 
     kwargs = {"container": container} if container else {}
     resp = stream(
-        ctx.core.connect_get_namespaced_pod_exec,
+        ctx.streaming_core().connect_get_namespaced_pod_exec,
         pod,
         namespace,
         command=argv,

@@ -195,7 +195,7 @@ class LabCluster:
             self.assert_owned()
             have = sum(1 for n in self.nodes() if n.role == "worker")
             if have >= workers:
-                self._start_stopped_nodes(progress)
+                self.start_stopped_nodes(progress)
                 progress(f"reusing kind cluster '{self.name}' ({len(self.nodes())} nodes)")
                 self.refresh_kubeconfig()
                 return False
@@ -206,7 +206,7 @@ class LabCluster:
         self.create(workers, progress)
         return True
 
-    def _start_stopped_nodes(self, progress: Progress) -> None:
+    def start_stopped_nodes(self, progress: Progress) -> None:
         stopped = run(
             ["docker", "ps", "-a", "--filter", f"label={KIND_CLUSTER_LABEL}={self.name}",
              "--filter", "status=exited", "--format", "{{.Names}}"]
