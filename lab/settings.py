@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from lab import paths, versions
 from lab.errors import LabError
@@ -21,8 +21,9 @@ class Settings(BaseModel):
     kind_binary: str | None = None
     """Path of the kind binary; unset means PATH, then the cache, then a pinned install."""
 
-    cluster_name: str = "cka-lab"
-    """Name of the kind cluster cka-lab creates and owns."""
+    cluster_name: str = Field(default="cka-lab", pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    """Name of the kind cluster cka-lab creates and owns: lower-case letters, digits and dashes
+    (it becomes part of container names, Docker filters and kind's command line)."""
 
     workload_images: list[str] = Field(default_factory=list)
     """Images preloaded into the cluster from the local Docker engine (filled by the offline build)."""
@@ -50,8 +51,12 @@ def load(config_path: Path | None = None) -> Settings:
             data[key] = os.environ[env]
     try:
         return Settings.model_validate(data)
-    except Exception as exc:  # pydantic.ValidationError
-        raise LabError(f"{path}: {exc}", title="Invalid settings file") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])} ({_ENV_KEYS.get(str(e['loc'][0]), 'settings file')}): {e['msg']}"
+            for e in exc.errors()
+        )
+        raise LabError(f"{path}: {problems}", title="Invalid settings") from None
 
 
 def save(updates: dict, config_path: Path | None = None) -> Path:

@@ -31,3 +31,14 @@ def test_decision(found: dict, action: str) -> None:
     plan = decide(machine(**found))
     assert plan.action == action
     assert plan.reason  # setup always says why
+
+
+@pytest.mark.parametrize("name", ["--evil", "Upper", "a b", "x" * 41, "label=x"])
+def test_a_cluster_name_that_could_be_read_as_an_option_or_filter_is_refused(name: str, monkeypatch, tmp_path) -> None:
+    from lab import settings
+    from lab.errors import LabError
+
+    monkeypatch.setenv("CKA_LAB_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("CKA_LAB_CLUSTER", name)
+    with pytest.raises(LabError, match="CKA_LAB_CLUSTER"):
+        settings.load()
