@@ -394,7 +394,7 @@ class Lab:
             self._end_session()
             if undone and not undo.only_workload_objects(undone):
                 if undo.touches_etcd(undone):
-                    self.restart_control_plane(progress)
+                    self.refresh_after_etcd_rewind(progress)
                 # Control-plane pods that crash-looped while a fault was in place are started
                 # again without the kubelet's back-off; etcd's data may have moved (then the API
                 # cache is checked). Undoing only a scenario's own objects needs neither wait.
@@ -428,19 +428,38 @@ class Lab:
                 pass  # the scenario file may be gone; the result line is not worth failing a reset
         self.session_file.unlink(missing_ok=True)
 
-    def restart_control_plane(self, progress: Progress = _quiet) -> None:
-        """Restart the API server, controller-manager and scheduler on every control-plane node,
-        as Kubernetes' etcd restore procedure asks: after etcd's data changed, their caches hold
-        objects from another timeline. The kubelet starts the stopped containers again."""
+    def refresh_after_etcd_rewind(self, progress: Progress = _quiet) -> None:
+        """After etcd's data moved to another timeline, restart everything that caches objects
+        from the API, as Kubernetes' etcd restore procedure asks: the API server (its watch
+        cache), the controller-manager and scheduler, every kubelet, and the kube-system
+        Deployments and DaemonSets (CoreDNS, kube-proxy and the pod network watch Services and
+        Endpoints: a stale CoreDNS answered NXDOMAIN for a Service created after the reset)."""
+        from kubernetes import client
+
         for node in self.cluster.nodes():
-            if node.role != "control-plane":
-                continue
-            progress(f"restarting the API server, controller-manager and scheduler on {node.short_name}")
-            node.sh(
-                "for name in kube-apiserver kube-controller-manager kube-scheduler; do "
-                "ids=$(crictl ps -q --name \"^$name\\$\"); [ -z \"$ids\" ] || crictl stop $ids >/dev/null; done",
-                timeout=120,
-            )
+            if node.role == "control-plane":
+                progress(f"restarting the API server, controller-manager and scheduler on {node.short_name}")
+                node.sh(
+                    "for name in kube-apiserver kube-controller-manager kube-scheduler; do "
+                    "ids=$(crictl ps -q --name \"^$name\\$\"); [ -z \"$ids\" ] || crictl stop $ids >/dev/null; done",
+                    timeout=120,
+                )
+        for node in self.cluster.nodes():
+            progress(f"restarting the kubelet on {node.short_name}")
+            node.run(["systemctl", "restart", "kubelet"], timeout=120)
+        core = client.CoreV1Api(self.cluster.api_client())
+
+        def restart_system_pods() -> bool:
+            pods = core.list_namespaced_pod("kube-system").items
+            for pod in pods:
+                owners = {o.kind for o in pod.metadata.owner_references or []}
+                if owners & {"ReplicaSet", "DaemonSet"}:
+                    core.delete_namespaced_pod(pod.metadata.name, "kube-system", grace_period_seconds=0)
+            return True
+
+        progress("restarting CoreDNS, kube-proxy and the pod network")
+        wait_until(restart_system_pods, timeout=240, interval=3, what="the API server to answer after its restart",
+                   progress=progress, retry_on=_api_errors())
 
     def down(self, progress: Progress = _quiet) -> None:
         with self.lock.hold("down"):
@@ -477,3 +496,8 @@ class Lab:
         }
 
 
+def _api_errors() -> tuple[type[BaseException], ...]:
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    return (ApiException, HTTPError, OSError)

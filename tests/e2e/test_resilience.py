@@ -323,9 +323,12 @@ def test_etcd_restore_then_another_scenario_twice(lab_cluster, cli, clean_baseli
     """A reset that rewound etcd's data hands over a cluster whose API answers consistently:
     the next scenario starts and passes at once (before, the API server's watch cache served
     the old timeline for over 15 minutes and the next scenario waited on a pod it listed as
-    not Ready). Twice, so the second restore starts from a cluster the first one reset."""
+    not Ready; later CoreDNS, watching the old timeline, did not know a new Service). Twice, so
+    the second restore starts from a cluster the first one reset."""
     for _ in range(2):
-        for args in (("selftest", "etcd-backup-restore"), ("selftest", "rollout-rollback")):
+        # the next scenario resolves a Service created after the reset by cluster DNS: a CoreDNS
+        # still watching the old timeline answered NXDOMAIN (selftest --all caught that once)
+        for args in (("selftest", "etcd-backup-restore"), ("selftest", "network-failure", "--variant", "coredns-scaled-down")):
             result = cli(*args, timeout=1500)
             assert result.returncode == 0, result.stdout + result.stderr
             assert "PASS" in result.stdout and "reset: baseline restored" in result.stderr
