@@ -20,6 +20,7 @@ from lab import paths, settings as settings_module, trust, undo
 from lab.actions.objects import apply_objects
 from lab.atomic import back_up, write_atomic
 from lab.checks import CheckResult, run_checks
+from lab.cluster.api import transient_api_errors
 from lab.cluster.lab_cluster import LabCluster
 from lab.context import LabContext
 from lab.errors import LabError, StartCancelled, StateError, TimedOut
@@ -459,7 +460,7 @@ class Lab:
 
         progress("restarting CoreDNS, kube-proxy and the pod network")
         wait_until(restart_system_pods, timeout=240, interval=3, what="the API server to answer after its restart",
-                   progress=progress, retry_on=_api_errors())
+                   progress=progress, retry_on=(OSError, *transient_api_errors()))
 
     def down(self, progress: Progress = _quiet) -> None:
         with self.lock.hold("down"):
@@ -494,10 +495,3 @@ class Lab:
             "step_seconds": {str(k + 1): round(v) for k, v in state.step_seconds.items()},
             "faults_recorded": len(self.ledger),
         }
-
-
-def _api_errors() -> tuple[type[BaseException], ...]:
-    from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import HTTPError
-
-    return (ApiException, HTTPError, OSError)

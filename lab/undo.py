@@ -8,9 +8,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 
-from lab.cluster.node import file_mode, read_file, service_state, write_file
+from lab.cluster.node import delete_file, file_mode, read_file, service_state, write_file
 from lab.context import LabContext
-from lab.errors import ApiUnreachable, CommandError, TimedOut, UndoFailed
+from lab.cluster.api import transient_api_errors
+from lab.errors import CommandError, TimedOut, UndoFailed
 from lab.ledger import FileState, ObjectState, PathState, ServiceState
 from lab.wait import Pending, wait_until
 
@@ -25,7 +26,7 @@ def undo_file(ctx: LabContext, entry: FileState) -> None:
     current = read_file(node, entry.path)
     if entry.content_b64 is None:
         if current is not None:
-            node.run(["rm", "-f", "--", entry.path])
+            delete_file(node, entry.path)
     else:
         original = base64.b64decode(entry.content_b64)
         if current != original:
@@ -168,15 +169,7 @@ def _with_retries(action: Callable[[], None], progress: Progress, timeout: float
         return True
 
     wait_until(attempt, timeout=timeout, interval=3, what="the undo to go through", progress=progress,
-               retry_on=(ApiUnreachable, CommandError, OSError, *_api_errors()))
-
-
-def _api_errors() -> tuple[type[BaseException], ...]:
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.dynamic.exceptions import DynamicApiError
-    from urllib3.exceptions import HTTPError
-
-    return (ApiException, DynamicApiError, HTTPError)
+               retry_on=(CommandError, OSError, *transient_api_errors()))
 
 
 def describe(entry: FileState | ServiceState | PathState | ObjectState) -> str:

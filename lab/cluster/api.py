@@ -37,6 +37,16 @@ def bounded_client(kubeconfig: Path, read_timeout: float = READ_TIMEOUT) -> Any:
     return api
 
 
+def transient_api_errors() -> tuple[type[BaseException], ...]:
+    """What a call to a restarting or unreachable API server raises: worth waiting out."""
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    from lab.errors import ApiUnreachable
+
+    return (ApiException, HTTPError, ApiUnreachable)
+
+
 def explain(exc: BaseException, host: str = "") -> str | None:
     """A sentence for an API failure, or None when `exc` is not one."""
     from kubernetes.client.exceptions import ApiException

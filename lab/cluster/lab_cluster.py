@@ -16,8 +16,9 @@ from pathlib import Path
 from lab import paths
 from lab.atomic import write_atomic
 from lab.cluster import kindbin
+from lab.cluster.api import transient_api_errors
 from lab.cluster.node import Node
-from lab.errors import ApiUnreachable, ClusterError, CommandError, SafetyError, TimedOut
+from lab.errors import ClusterError, CommandError, SafetyError, TimedOut
 from lab.imageref import containerd_name
 from lab.ledger import ClusterIdentity
 from lab.settings import Settings
@@ -328,20 +329,14 @@ class LabCluster:
 
         try:
             token = wait_until(write, timeout=timeout, what="a write through the API server", progress=progress,
-                               retry_on=(ApiException, OSError, *_urllib3_errors()))
+                               retry_on=(OSError, *transient_api_errors()))
             wait_until(lambda: listed(token), timeout=20, what="the API server's list to show its own write",
-                       progress=progress, retry_on=(ApiException, *_urllib3_errors()))
+                       progress=progress, retry_on=transient_api_errors())
         finally:
             try:
                 core.delete_namespaced_config_map(name, namespace)
             except Exception:
                 pass  # a leftover probe is harmless; the next probe replaces it
-
-
-def _urllib3_errors() -> tuple[type[BaseException], ...]:
-    from urllib3.exceptions import HTTPError
-
-    return (HTTPError, ApiUnreachable)
 
 
 def _pod_ready(pod) -> bool:

@@ -97,7 +97,7 @@ def write_file(node: Node, path: str, data: bytes, mode: int | None = None) -> N
 
 
 def delete_file(node: Node, path: str) -> None:
-    node.run(["rm", "-f", path])
+    node.run(["rm", "-f", "--", path])
 
 
 _ACTIVE_STATES = {"active", "inactive", "failed", "activating", "deactivating", "reloading", "maintenance"}
