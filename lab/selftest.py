@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from lab.cluster.api import transient_api_errors
 from lab.cluster.node import service_state
 from lab.errors import LabError, SelftestFailed, TimedOut
 from lab.registry import FAULTS
@@ -43,6 +44,13 @@ def baseline(lab: Lab) -> dict[str, str]:
             snapshot[f"{node.short_name}:{service}.service"] = "active={} enabled={}".format(*service_state(node, service))
     snapshot.update(_objects(lab))
     return snapshot
+
+
+def _baseline_once_answering(lab: Lab, progress: Progress) -> dict[str, str]:
+    """The baseline, read once the API server answers: a healthy cluster may still drop one
+    request (a control-plane pod restarted by reset), which is no difference from the baseline."""
+    return wait_until(lambda: baseline(lab), timeout=60, interval=2, what="the baseline to be readable",
+                      retry_on=transient_api_errors(), progress=progress)
 
 
 def _objects(lab: Lab) -> dict[str, str]:
@@ -121,7 +129,7 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
     if len(lab.ledger) or lab.state():
         lab.reset(progress)
     lab.cluster.wait_until_healthy(progress=progress)
-    before = baseline(lab)
+    before = _baseline_once_answering(lab, progress)
     note(f"baseline: {len(before)} files and services recorded")
     lab.start(scenario, path, progress, variant=variant)
     try:
@@ -148,7 +156,7 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
     finally:
         lab.reset(progress)
     lab.cluster.wait_until_healthy(progress=progress)
-    after = baseline(lab)
+    after = _baseline_once_answering(lab, progress)
     changes = diff(before, after)
     if changes:
         raise SelftestFailed("reset did not restore the baseline:\n  " + "\n  ".join(changes))

@@ -23,7 +23,7 @@ def bounded_client(kubeconfig: Path, read_timeout: float = READ_TIMEOUT) -> Any:
 
     configuration = client.Configuration()
     config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration, persist_config=False)
-    configuration.retries = urllib3.Retry(total=2, connect=1, read=0, status=0, other=0, redirect=2, raise_on_status=False)
+    configuration.retries = _retry_policy()
     api = client.ApiClient(configuration=configuration)
     pool = api.rest_client.pool_manager
     default = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout)
@@ -35,6 +35,21 @@ def bounded_client(kubeconfig: Path, read_timeout: float = READ_TIMEOUT) -> Any:
 
     pool.request = request  # type: ignore[method-assign]
     return api
+
+
+def _retry_policy() -> Any:
+    """One retry of a connection that failed to open, and one of an idempotent request whose
+    kept-alive connection the server closed as it was sent (the API server drops connections
+    idle for 90 s; a request racing that close gets `RemoteDisconnected`). A read timeout is
+    never retried: it would double the bound."""
+    import urllib3
+    from urllib3.exceptions import ProtocolError
+
+    class ClosedConnectionRetry(urllib3.Retry):
+        def _is_read_error(self, err: Exception) -> bool:
+            return isinstance(err, ProtocolError)
+
+    return ClosedConnectionRetry(total=2, connect=1, read=1, status=0, other=0, redirect=2, raise_on_status=False)
 
 
 def transient_api_errors() -> tuple[type[BaseException], ...]:
