@@ -161,9 +161,13 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or
     from lab.scenario import loader
     from lab.text import printable
 
+    from lab.scenario.lint import spoilers
+
     ok, errors = loader.validate_paths(paths)
     for file in ok:
         out.print(Text.assemble(("ok", "green"), " ", printable(str(file), newlines=False)), highlight=False)
+        for warning in spoilers(loader.load_file(file)):
+            err.print(Text.assemble(("warning", "yellow"), " ", printable(f"{file}: {warning}")), highlight=False)
     for error in errors:
         err.print(printable(error), highlight=False, markup=False)
     if errors or not ok:
@@ -248,9 +252,18 @@ def status(as_json: JsonOption = False) -> None:
 
 @app.command()
 def check(as_json: JsonOption = False) -> None:
-    """Grade the current step. Exit 0 only when it passes; then the next step begins."""
+    """Grade the current step. Exit 0 only when it passes; then the next step begins.
+
+    Shows what must become true, never the cause: diagnostic checks stay locked until they pass
+    or you reveal them (`cka-lab reveal`, counted), hidden ones are only counted."""
+    from lab.checks.presentation import present
+
     lab = make_lab()
+    revealed = lab.revealed()
     grading = lab.grade(_progress)
+    specs = lab.scenario().steps[grading.step].checks
+    results = [r for _, r in grading.results]
+    rows, note = present(specs, results or None, revealed, step_over=grading.passed)
     if as_json:
         out.print_json(
             json.dumps(
@@ -259,22 +272,44 @@ def check(as_json: JsonOption = False) -> None:
                     "passed": grading.passed,
                     "advanced": grading.advanced,
                     "checks": [
-                        {"type": t, "passed": r.passed, "message": r.message, "detail": r.detail}
-                        for t, r in grading.results
+                        {"number": row.index, "status": row.status, "message": row.text}
+                        | ({"detail": results[row.index - 1].detail} if row.status != "locked" and results else {})
+                        for row in rows
                     ],
+                    "held_back": note or None,
                 }
             )
         )
     else:
-        for check_type, result in grading.results:
-            mark = "[green]✔[/green]" if result.passed else "[red]✘[/red]"
-            out.print(f"{mark} {escape(result.message)}  [dim]({check_type})[/dim]", highlight=False)
+        marks = {"passed": "[green]✔[/green]", "failing": "[red]✘[/red]", "locked": "[yellow]?[/yellow]", "pending": "○"}
+        for row in rows:
+            out.print(f"{marks[row.status]} {escape(row.text)}", highlight=False)
+        if note:
+            out.print(f"[dim]{escape(note)}[/dim]", highlight=False)
     if not grading.passed:
         raise typer.Exit(1)
     if not as_json and grading.advanced:
         out.print(f"[bold green]Step {grading.step + 1} solved.[/bold green]")
     if not as_json:
         _print_task(lab)
+
+
+@app.command()
+def reveal(
+    number: Annotated[int | None, typer.Argument(help="The diagnostic check to reveal (its number in `cka-lab check`); "
+                                                 "the first locked one when left out.")] = None,
+) -> None:
+    """Reveal what a diagnostic check of the current step looks at (counted in your record)."""
+    from lab.checks.presentation import describe_pending
+
+    lab = make_lab()
+    shown = lab.reveal_check(number)
+    if shown is None:
+        out.print("This step has no locked diagnostic check.")
+        return
+    spec = lab.scenario().steps[lab.require_state().step].checks[shown - 1]
+    out.print(f"[bold]Check {shown}:[/bold] {escape(describe_pending(spec))}", highlight=False)
+    out.print("[dim]`cka-lab check` now shows its result.[/dim]")
 
 
 @app.command()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from lab.cluster.api import transient_api_errors
@@ -91,21 +92,64 @@ def diff(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return changes
 
 
-BROKEN_WAIT = 60
+BROKEN_WAIT = 90
 """Seconds a step's checks may take to notice its faults (a stopped kubelet turns the node
-NotReady only after the node monitor's grace period)."""
+NotReady only after the node monitor's grace period, its lease goes stale after 25 s)."""
 
 
-def failing_checks(lab: Lab, timeout: float = BROKEN_WAIT) -> list:
-    """The current step's failing check results, waiting up to timeout for one to fail."""
+@dataclass
+class CheckProof:
+    """What selftest saw of one check: failing while its step's faults were in place, passing
+    after the reference solution. A check never seen failing cannot tell broken from fixed."""
 
-    def failing() -> object:
-        return [r for _, r in lab.run_checks() if not r.passed] or Pending("every check passes")
+    step: int
+    number: int
+    type: str
+    show: str
+    guard: bool
+    seen_failing: str | None = None
+    """The first failure message seen, None while never seen failing."""
+    passed_after_fix: bool = False
+
+    @property
+    def proven(self) -> bool:
+        return self.seen_failing is not None and self.passed_after_fix
+
+
+def watch_broken(lab: Lab, step: int, specs: list, timeout: float = BROKEN_WAIT) -> list[CheckProof]:
+    """Grade the broken step until every check not declared a guard has been seen failing (at
+    least once: a node turns NotReady some seconds after its kubelet stops), or until timeout."""
+    proofs = [
+        CheckProof(step + 1, i + 1, spec.type, getattr(spec, "show", "goal"), bool(getattr(spec, "guard", False)))
+        for i, spec in enumerate(specs)
+    ]
+
+    def all_seen() -> object:
+        for proof, (_, result) in zip(proofs, lab.run_checks(), strict=True):
+            if not result.passed and proof.seen_failing is None:
+                proof.seen_failing = result.message
+        waiting = [p for p in proofs if p.seen_failing is None and not p.guard]
+        if waiting:
+            return Pending(", ".join(f"check {p.number} ({p.type})" for p in waiting) + " not seen failing yet")
+        return True
 
     try:
-        return wait_until(failing, timeout=timeout, interval=3, what="a check to fail")
+        wait_until(all_seen, timeout=timeout, interval=3, what=f"step {step + 1}'s checks to fail")
     except TimedOut:
-        return []
+        pass  # the table says which check never failed
+    return proofs
+
+
+def proof_table(proofs: list[CheckProof]) -> list[str]:
+    """The per-check lines selftest prints."""
+    lines = [f"  {'check':<34} {'shown':<10} {'failing when broken':<20} passing after fix"]
+    for p in proofs:
+        name = f"{p.step}.{p.number} {p.type}" + (" (guard)" if p.guard else "")
+        lines.append(
+            f"  {name:<34} {p.show:<10} {('yes' if p.seen_failing is not None else 'NEVER'):<20} "
+            f"{'yes' if p.passed_after_fix else 'no'}"
+        )
+    return lines
 
 
 def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, variant: str | None = None) -> list[str]:
@@ -132,15 +176,27 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
     before = _baseline_once_answering(lab, progress)
     note(f"baseline: {len(before)} files and services recorded")
     lab.start(scenario, path, progress, variant=variant)
+    all_proofs: list[CheckProof] = []
     try:
         for index, step in enumerate(played.steps):
-            failing = failing_checks(lab)
+            proofs = watch_broken(lab, index, step.checks)
+            all_proofs.extend(proofs)
+            failing = [p for p in proofs if p.seen_failing is not None]
             if not failing:
                 raise SelftestFailed(
                     f"step {index + 1} ({step.title}): every check passes on the broken cluster; "
                     "the checks cannot tell broken from fixed"
                 )
-            note(f"step {index + 1} ({step.title}): broken as expected ({failing[0].message})")
+            never = [p for p in proofs if p.seen_failing is None and not p.guard]
+            if never:
+                raise SelftestFailed(
+                    f"step {index + 1} ({step.title}): "
+                    + ", ".join(f"check {p.number} ({p.type})" for p in never)
+                    + f" never failed while the step's faults were in place ({BROKEN_WAIT}s); it would grade the step "
+                    "solved on a broken cluster. Declare it `guard: true` if it is meant to hold throughout.\n"
+                    + "\n".join(proof_table(proofs))
+                )
+            note(f"step {index + 1} ({step.title}): broken as expected ({failing[0].seen_failing})")
             for action in step.reference_solution:
                 progress(f"step {index + 1}: reference solution: {action.type}")
                 FAULTS.get(action.type).call(lab.ctx, action)
@@ -148,6 +204,8 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
                 lab.wait_for_checks(step.checks, step.check_timeout, progress, what=f"step {index + 1} checks")
             except LabError as exc:
                 raise SelftestFailed(f"step {index + 1} ({step.title}): reference solution did not pass: {exc.message}") from exc
+            for proof in proofs:
+                proof.passed_after_fix = True
             if not _advance_within(lab, progress, seconds=60):
                 raise SelftestFailed(
                     f"step {index + 1} ({step.title}): checks passed, then kept failing the next gradings for 60s"
@@ -161,6 +219,11 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
     if changes:
         raise SelftestFailed("reset did not restore the baseline:\n  " + "\n  ".join(changes))
     note("reset: baseline restored (files byte-identical, services as before, cluster healthy)")
+    for line in proof_table(all_proofs):
+        note(line)
+    for proof in all_proofs:
+        if proof.guard and proof.seen_failing is None:
+            note(f"note: check {proof.step}.{proof.number} ({proof.type}) is a guard: it held on the broken cluster too")
     return report
 
 

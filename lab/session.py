@@ -20,6 +20,7 @@ from lab import paths, settings as settings_module, trust, undo
 from lab.actions.objects import apply_objects
 from lab.atomic import back_up, write_atomic
 from lab.checks import CheckResult, run_checks
+from lab.checks.presentation import lockable
 from lab.cluster.api import transient_api_errors
 from lab.cluster.lab_cluster import LabCluster
 from lab.context import LabContext
@@ -79,6 +80,8 @@ class SessionState(BaseModel):
     step_started_at: float = Field(default_factory=time.time)
     hints_shown: dict[int, int] = Field(default_factory=dict)
     solutions_shown: list[int] = Field(default_factory=list)
+    reveals: dict[int, list[int]] = Field(default_factory=dict)
+    """Per step, the indices (from 0) of the diagnostic checks the trainee revealed."""
     step_seconds: dict[int, float] = Field(default_factory=dict)
     finished: bool = False
     cluster: ClusterIdentity | None = None
@@ -327,6 +330,35 @@ class Lab:
         state = self.require_state()
         return self.scenario().steps[state.step].hints[: state.hints_shown.get(state.step, 0)]
 
+    def reveal_check(self, number: int | None = None) -> int | None:
+        """Reveal a diagnostic check of the current step (the first one still locked when number
+        is None; number counts from 1 as the checks list shows). Returns the number revealed,
+        None when no diagnostic check is left locked. Every reveal is counted in the record."""
+        with self.lock.hold("reveal", wait=5):
+            state = self.require_state()
+            locked = [i for i in lockable(self.scenario().steps[state.step].checks) if i not in state.reveals.get(state.step, [])]
+            if number is None:
+                if not locked:
+                    return None
+                chosen = locked[0]
+            else:
+                chosen = number - 1
+                diagnostic = lockable(self.scenario().steps[state.step].checks)
+                if chosen not in diagnostic:
+                    shown = ", ".join(str(i + 1) for i in diagnostic) or "none"
+                    raise LabError(f"check {number} of this step is not a diagnostic check (diagnostic checks: {shown})",
+                                   title="Nothing to reveal")
+                if chosen not in locked:
+                    return chosen + 1
+            state.reveals.setdefault(state.step, []).append(chosen)
+            self._save(state)
+            return chosen + 1
+
+    def revealed(self) -> set[int]:
+        """Diagnostic checks of the current step the trainee revealed (indices from 0)."""
+        state = self.require_state()
+        return set(state.reveals.get(state.step, []))
+
     def reveal_solution(self) -> str:
         with self.lock.hold("solution", wait=5):
             return self._reveal_solution()
@@ -479,19 +511,29 @@ class Lab:
 
         wait_until(passing, timeout=timeout, interval=3, what=what, progress=progress)
 
+    @staticmethod
+    def _variant_label(state: SessionState, scenario: Scenario) -> str | None:
+        if state.variant is None:
+            return None
+        if state.finished or state.variant not in scenario.variant_ids():
+            return state.variant
+        return f"{scenario.variant_ids().index(state.variant) + 1} of {len(scenario.variants)}"
+
     def summary(self) -> dict:
         state = self.require_state()
         scenario = self.scenario()
         return {
             "scenario": scenario.id,
             "title": scenario.title,
-            "variant": state.variant,
+            # the variant's id names the fault; while the scenario runs only its number is shown
+            "variant": self._variant_label(state, scenario),
             "step": state.step + 1,
             "steps": len(scenario.steps),
             "finished": state.finished,
             "elapsed_seconds": round(time.time() - state.started_at),
             "hints_used": sum(state.hints_shown.values()),
             "solutions_viewed": len(state.solutions_shown),
+            "checks_revealed": sum(len(v) for v in state.reveals.values()),
             "step_seconds": {str(k + 1): round(v) for k, v in state.step_seconds.items()},
             "faults_recorded": len(self.ledger),
         }

@@ -101,7 +101,7 @@ class FakeLab:
         progress("applying setup: 1 object(s)")
         self._scenario = scenario
         self.begin(0)
-        progress("step 1: injecting fault 1/2 (edit-manifest)")
+        progress("step 1: preparing (1/2)")
         return self.state()
 
     def run_checks(self) -> list[tuple[str, CheckResult]]:
@@ -128,7 +128,7 @@ class FakeLab:
             state.finished = True
             self.results.record(state.scenario_id, result_from_state(state, len(self._scenario.steps), CLOCK_NOW))
             return True
-        progress(f"step {state.step + 2}: injecting fault 1/1 (edit-manifest)")
+        progress(f"step {state.step + 2}: preparing (1/1)")
         state.step += 1
         state.injected = state.step
         return True
@@ -145,6 +145,17 @@ class FakeLab:
     def shown_hints(self) -> list[str]:
         state = self.require_state()
         return self._scenario.steps[state.step].hints[: state.hints_shown.get(state.step, 0)]
+
+    def reveal_check(self, number: int | None = None) -> int | None:
+        from lab.checks.presentation import lockable
+
+        state = self.require_state()
+        opened = state.reveals.setdefault(state.step, [])
+        locked = [i for i in lockable(self._scenario.steps[state.step].checks) if i not in opened]
+        if not locked:
+            return None
+        opened.append(locked[0])
+        return locked[0] + 1
 
     def reveal_solution(self) -> str:
         state = self.require_state()

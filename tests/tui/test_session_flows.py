@@ -9,7 +9,6 @@ from tui.modals import ConfirmModal, ErrorModal, NodePickerModal, TextModal
 from tui.screens.browser import BrowserScreen
 from tui.screens.session import SessionScreen
 from tui.screens.summary import SummaryScreen
-from tui.widgets.checks import FAILING, PASSED
 
 
 def text_of(app, selector: str) -> str:
@@ -25,8 +24,27 @@ async def test_session_opens_on_step_one_with_failing_checks(fake_lab):
         assert "step 1 of 4" in text_of(app, "#session-title")
         assert text_of(app, "#session-timer") == "elapsed 02:05  ·  left 27:55"
         rows = app.screen.query_one("#checks").rows
-        assert [status for status, _ in rows] == [FAILING, FAILING]
-        assert "CrashLoopBackOff" in rows[0][1]
+        # the goal says what must become true; the scheduler check is diagnostic: locked
+        assert [(r.status, r.text) for r in rows] == [
+            ("locked", "diagnostic check 1: not passing yet (reveal it to see what it looks at)"),
+            ("failing", "Deployment app has 1 ready pod"),
+        ]
+        assert not any("scheduler" in r.text or "CrashLoopBackOff" in r.text for r in rows)
+
+
+async def test_reveal_key_opens_a_diagnostic_check_and_counts_it(fake_lab):
+    fake_lab.begin(0)
+    app = make_app(fake_lab, open_session=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert fake_lab.state().reveals == {0: [0]}
+        rows = app.screen.query_one("#checks").rows
+        assert (rows[0].status, rows[0].text) == ("failing", "pod-ready: not ready (CrashLoopBackOff)")
+        await pilot.press("v")  # nothing left to reveal: not counted again
+        await settle(pilot)
+        assert fake_lab.state().reveals == {0: [0]}
 
 
 async def test_check_key_reruns_the_checks_in_a_worker(fake_lab):
@@ -83,19 +101,19 @@ async def test_passing_checks_advance_to_the_next_step(fake_lab):
         original_begin_advance = app.screen.begin_advance
 
         def note_rows_then_advance(manual: bool = True):
-            passed_rows.extend(status for status, _ in app.screen.query_one("#checks").rows)
+            passed_rows.extend(row.status for row in app.screen.query_one("#checks").rows)
             original_begin_advance(manual)
 
         app.screen.begin_advance = note_rows_then_advance
         await pilot.press("c")
         await settle(pilot)
-        assert passed_rows == [PASSED, PASSED]  # the checks showed green before the step changed
+        assert passed_rows == ["passed", "passed"]  # the checks showed green before the step changed
         assert "advance" in fake_lab.calls
         assert fake_lab.state().step == 1
         assert "step 2 of 4" in text_of(app, "#session-title")
         assert "Scale the deployment" in app.screen.query_one("#task").source
         # the new step's checks ran straight away and fail until it is solved
-        assert [s for s, _ in app.screen.query_one("#checks").rows] == [FAILING]
+        assert [row.status for row in app.screen.query_one("#checks").rows] == ["failing"]
         assert app.busy is None
 
 

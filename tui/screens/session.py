@@ -21,6 +21,7 @@ class SessionScreen(Screen):
     BINDINGS = [
         Binding("c", "check", "Check now"),
         Binding("h", "hint", "Hint"),
+        Binding("v", "reveal", "Reveal a check"),
         Binding("s", "solution", "Solution"),
         Binding("k", "shell", "kubectl shell"),
         Binding("n", "node_shell", "Node shell"),
@@ -83,9 +84,16 @@ class SessionScreen(Screen):
         step = self.scenario.steps[self.state.step]
         self.shown_step = self.state.step
         self.query_one("#task", Markdown).update(f"## {step.title}\n\n{step.task}")
-        self.query_one("#checks", ChecksPanel).show_pending(step.checks)
+        self.query_one("#checks", ChecksPanel).show_pending(step.checks, self.revealed(), self.step_over())
         self.show_help_notes()
         self.update_timer()
+
+    def revealed(self) -> set[int]:
+        return set(self.state.reveals.get(self.state.step, [])) if hasattr(self.state, "reveals") else set()
+
+    def step_over(self) -> bool:
+        """Once its solution was viewed, a step has nothing left to hide."""
+        return self.state.step in self.state.solutions_shown
 
     def show_help_notes(self) -> None:
         step = self.scenario.steps[self.state.step]
@@ -164,7 +172,7 @@ class SessionScreen(Screen):
         if step != self.shown_step or self.app.busy:
             return  # the step changed while the checks ran; these results are stale
         panel = self.query_one("#checks", ChecksPanel)
-        panel.show_results(results)
+        panel.show_results(self.scenario.steps[step].checks, results, self.revealed(), self.step_over())
         panel.set_note(f"re-checked every {self.app.check_interval:g} s · c: check now")
         if results and panel.all_passed and (manual or not self.auto_advance_paused):
             self.auto_advance_paused = False
@@ -254,6 +262,23 @@ class SessionScreen(Screen):
         self.update_timer()
         self.notify(f"Hint {revealed[0]}/{total} shown below the task.")
 
+    def action_reveal(self) -> None:
+        if self.state is None or self.state.finished:
+            return
+        shown = self.lab.reveal_check()
+        if shown is None:
+            self.notify("No locked diagnostic check in this step.")
+            return
+        self.reload_state()
+        panel = self.query_one("#checks", ChecksPanel)
+        specs = self.scenario.steps[self.state.step].checks
+        if panel.results:
+            panel.show_results(specs, [(s.type, r) for s, r in zip(specs, panel.results, strict=True)], self.revealed(),
+                               self.step_over())
+        else:
+            panel.show_pending(specs, self.revealed(), self.step_over())
+        self.notify(f"Check {shown} revealed (counted in your record).")
+
     def action_solution(self) -> None:
         if self.state is None or self.state.finished:
             return
@@ -265,6 +290,11 @@ class SessionScreen(Screen):
             self.reload_state()
             self.show_help_notes()
             self.update_timer()
+            panel = self.query_one("#checks", ChecksPanel)
+            specs = self.scenario.steps[self.state.step].checks
+            if panel.results:
+                panel.show_results(specs, [(s.type, r) for s, r in zip(specs, panel.results, strict=True)],
+                                   self.revealed(), self.step_over())
             self.app.push_screen(TextModal(f"Solution of step {self.state.step + 1}", solution))
 
         if self.state.step in self.state.solutions_shown:

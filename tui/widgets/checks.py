@@ -1,20 +1,14 @@
-"""The checks panel: one row per check of the current step, pending / failing / passed."""
+"""The checks panel: what must become true in the current step, pending / failing / passed.
+Diagnostic checks stay locked until they pass or are revealed; hidden ones are only counted
+(see lab.checks.presentation)."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
 
+from lab.checks.presentation import ShownCheck, present
 from lab.checks.result import CheckResult
-
-PENDING, FAILING, PASSED = "pending", "failing", "passed"
-
-
-def describe_check(spec) -> str:
-    """A pending check, before any result: its type and the parameters that identify it."""
-    params = spec.model_dump(exclude={"type"}, exclude_defaults=True)
-    detail = ", ".join(f"{key}={value}" for key, value in params.items())
-    return f"{spec.type} ({detail})" if detail else spec.type
 
 
 class ChecksPanel(Static):
@@ -22,15 +16,21 @@ class ChecksPanel(Static):
 
     def __init__(self, **kwargs):
         super().__init__("", **kwargs)
-        self.rows: list[tuple[str, str]] = []  # (status, text)
+        self.rows: list[ShownCheck] = []
+        self.held_back = ""
+        self.results: list[CheckResult] = []
         self.note = ""
 
-    def show_pending(self, specs: list) -> None:
-        self.rows = [(PENDING, describe_check(spec)) for spec in specs]
+    def show_pending(self, specs: list, revealed: set[int] = frozenset(), step_over: bool = False) -> None:
+        self.results = []
+        self.rows, self.held_back = present(specs, None, revealed, step_over=step_over)
         self._render_rows()
 
-    def show_results(self, results: list[tuple[str, CheckResult]]) -> None:
-        self.rows = [(PASSED if r.passed else FAILING, r.message or check_type) for check_type, r in results]
+    def show_results(
+        self, specs: list, results: list[tuple[str, CheckResult]], revealed: set[int] = frozenset(), step_over: bool = False
+    ) -> None:
+        self.results = [r for _, r in results]
+        self.rows, self.held_back = present(specs, self.results, revealed, step_over=step_over)
         self._render_rows()
 
     def set_note(self, note: str) -> None:
@@ -39,15 +39,23 @@ class ChecksPanel(Static):
 
     @property
     def all_passed(self) -> bool:
-        return bool(self.rows) and all(status == PASSED for status, _ in self.rows)
+        """Every check passed, the hidden ones included."""
+        return bool(self.results) and all(r.passed for r in self.results)
 
     def _render_rows(self) -> None:
         text = Text()
-        marks = {PENDING: ("○ ", "dim"), FAILING: ("✘ ", "bold #d97b66"), PASSED: ("✔ ", "bold #8fbf7f")}
-        for status, message in self.rows:
-            mark, style = marks[status]
+        marks = {
+            "pending": ("○ ", "dim"),
+            "failing": ("✘ ", "bold #d97b66"),
+            "passed": ("✔ ", "bold #8fbf7f"),
+            "locked": ("? ", "bold #d9b866"),
+        }
+        for row in self.rows:
+            mark, style = marks[row.status]
             text.append(mark, style=style)
-            text.append(message + "\n", style="dim" if status == PENDING else "")
+            text.append(row.text + "\n", style="dim" if row.status in ("pending", "locked") else "")
+        if self.held_back:
+            text.append(self.held_back + "\n", style="dim")
         if self.note:
             text.append("\n" + self.note, style="dim italic")
         self.update(text)

@@ -200,3 +200,20 @@ def test_list_never_cuts_the_ids_a_user_types(columns: str) -> None:
     assert result.returncode == 0, result.stderr
     for scenario_id in loader.catalog():
         assert f" {scenario_id} " in result.stdout, result.stdout
+
+
+def test_reveal_opens_diagnostic_checks_one_by_one_and_counts_them(tmp_path: Path) -> None:
+    from lab.errors import LabError
+
+    catalog = Path(loader.__file__).parents[2] / "scenarios" / "worker-node-failure.yaml"
+    lab = _lab(tmp_path)
+    lab._save(SessionState(scenario_id="worker-node-failure", scenario_path=str(catalog), variant="kubelet-stopped"))
+    assert lab.reveal_check() == 2
+    assert lab.reveal_check(2) == 2  # already open: not counted again
+    with pytest.raises(LabError, match="not a diagnostic check"):
+        lab.reveal_check(1)
+    assert lab.reveal_check() == 3
+    assert lab.reveal_check() is None
+    assert lab.revealed() == {1, 2}
+    assert lab.summary()["checks_revealed"] == 2
+    assert lab.summary()["variant"] == "1 of 5"  # the id names the fault: not while it runs
