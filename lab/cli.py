@@ -153,6 +153,81 @@ def list_scenarios(as_json: JsonOption = False) -> None:
 
 
 @app.command()
+def history(
+    as_json: JsonOption = False,
+    limit: Annotated[int, typer.Option(help="How many attempts, newest first.")] = 20,
+    scenario: Annotated[Optional[str], typer.Option(help="Only this scenario.")] = None,  # noqa: UP007
+) -> None:
+    """Your attempts, practice and exam, newest first (from the training record)."""
+    from rich.text import Text
+
+    from lab import paths
+    from lab.record import TrainingRecord
+    from lab.text import printable
+    from lab.timefmt import duration
+
+    attempts = TrainingRecord(paths.state_dir()).attempts(scenario=scenario, limit=limit, with_steps=as_json)
+    if as_json:
+        out.print_json(json.dumps([a.as_dict() for a in attempts]))
+        return
+    if not attempts:
+        out.print("No attempts yet: `cka-lab start <scenario>` or `cka-lab exam`.")
+        return
+    table = Table()
+    table.add_column("ended", no_wrap=True)
+    table.add_column("scenario", overflow="fold", ratio=2)
+    table.add_column("result", overflow="fold", ratio=2)
+    table.add_column("time", no_wrap=True)
+    table.add_column("help", overflow="fold", ratio=1)
+    for a in attempts:
+        if a.mode == "exam" and a.points:
+            result = f"exam task: {a.score:g}/{a.points:g} points"
+        elif a.finished:
+            result = "solved"
+        else:
+            result = f"stopped at step {a.steps_done + 1}/{a.steps}"
+        helped = ", ".join(
+            f"{count} {word}{'s' * (count != 1)}"
+            for count, word in ((a.hints, "hint"), (a.reveals, "reveal"), (a.solutions, "solution")) if count
+        ) or "none"
+        name = a.scenario + (f" ({a.variant})" if a.variant else "")
+        cells = (time.strftime("%m-%d %H:%M", time.localtime(a.ended_at)), name, result, duration(a.seconds), helped)
+        table.add_row(*(Text(printable(cell, newlines=False)) for cell in cells))
+    out.print(table)
+
+
+@app.command()
+def stats(as_json: JsonOption = False) -> None:
+    """Per CKA domain: attempts, success rate, median time, trend; and what to practise next."""
+    from lab import paths
+    from lab.record import TrainingRecord
+    from lab.timefmt import duration
+
+    record = TrainingRecord(paths.state_dir())
+    per_domain = record.domain_stats()
+    weakest = record.weakest()
+    if as_json:
+        out.print_json(json.dumps({
+            "domains": [s.__dict__ | {"success_rate": s.success_rate} for s in per_domain],
+            "weakest": [{"scenario": n, "success_rate": r, "attempts": c} for n, r, c in weakest],
+        }))
+        return
+    if not per_domain:
+        out.print("No attempts yet: `cka-lab start <scenario>` or `cka-lab exam`.")
+        return
+    table = Table(title="Training record")
+    for name in ("domain", "attempts", "success", "median time", "trend"):
+        table.add_column(name, no_wrap=name != "domain", overflow="fold")
+    for s in per_domain:
+        trend = "—" if s.trend is None else f"{s.trend:+.0%}"
+        median = "—" if s.median_seconds is None else duration(s.median_seconds)
+        table.add_row(escape(s.domain), str(s.attempts), f"{s.success_rate:.0%}", median, trend)
+    out.print(table)
+    out.print("Practise next: " + ", ".join(f"{n} ({r:.0%} of {c})" for n, r, c in weakest)
+              + "  [dim](success = solved without viewing the solution)[/dim]")
+
+
+@app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
     """Check scenario files without touching any cluster: every file is reported, ok or with its
     problems (`file:line: where: what`); exit 1 if any is invalid."""

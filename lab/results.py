@@ -1,16 +1,14 @@
-"""The trainee's last result per scenario, shown in the browser.
-
-A small JSON file in the engine's state directory; one entry per scenario, overwritten each time
-a scenario ends (finished, or abandoned by a reset). The engine records it, whichever front end
-(the TUI, `cka-lab check`, `cka-lab reset`) ended the scenario."""
+"""The trainee's results: an attempt is built from the session when a scenario ends (finished, or
+abandoned by a reset) and appended to the training record (lab.record); the browser shows the
+last one per scenario. The engine records it, whichever front end (the TUI, `cka-lab check`,
+`cka-lab reset`) ended the scenario."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from lab.atomic import write_atomic
+from lab.record import Attempt, CheckOutcome, StepOutcome, TrainingRecord
 from lab.timefmt import duration
 
 
@@ -23,6 +21,7 @@ class LastResult:
     hints: int
     solutions: int
     ended_at: float
+    reveals: int = 0
 
     def describe(self) -> str:
         if not self.finished:
@@ -30,38 +29,75 @@ class LastResult:
         extras = []
         if self.hints:
             extras.append(f"{self.hints} hint{'s' * (self.hints != 1)}")
+        if self.reveals:
+            extras.append(f"{self.reveals} reveal{'s' * (self.reveals != 1)}")
         if self.solutions:
             extras.append(f"{self.solutions} solution{'s' * (self.solutions != 1)}")
         return "✔ " + " · ".join([duration(self.seconds), *extras])
 
+    @classmethod
+    def of(cls, attempt: Attempt) -> LastResult:
+        return cls(attempt.finished, attempt.steps_done, attempt.steps, attempt.seconds, attempt.hints,
+                   attempt.solutions, attempt.ended_at, attempt.reveals)
+
 
 class ResultsStore:
+    """The last result per scenario, read from the training record."""
+
     def __init__(self, state_dir: Path):
-        self.path = Path(state_dir) / "results.json"
+        self.record = TrainingRecord(state_dir)
+        self._legacy = Path(state_dir) / "results.json"
 
     def load(self) -> dict[str, LastResult]:
         try:
-            raw = json.loads(self.path.read_text())
-            return {scenario_id: LastResult(**entry) for scenario_id, entry in raw.items()}
-        except (OSError, ValueError, TypeError):
-            # a missing or damaged file only costs the history column, never the session
+            if self._legacy.exists():
+                self.record.import_results_file(self._legacy)
+            return {scenario: LastResult.of(a) for scenario, a in self.record.last_per_scenario().items()}
+        except Exception:  # noqa: BLE001 - a damaged record only costs the history column, never the session
             return {}
 
-    def record(self, scenario_id: str, result: LastResult) -> None:
-        results = self.load()
-        results[scenario_id] = result
-        write_atomic(self.path, json.dumps({k: asdict(v) for k, v in results.items()}, indent=1))
+    def add(self, attempt: Attempt) -> None:
+        self.record.add(attempt)
 
 
-def result_from_state(state, step_count: int, now: float) -> LastResult:
-    """Summarise a SessionState (finished or abandoned) for the results file."""
-    steps_done = len(state.step_seconds) if not state.finished else step_count
-    return LastResult(
+def attempt_from_state(state, scenario, now: float) -> Attempt:
+    """Summarise a SessionState (finished or abandoned) of `scenario` (with the played variant's
+    steps) as an attempt for the record."""
+    step_count = len(scenario.steps)
+    steps_done = step_count if state.finished else len(state.step_seconds)
+    outcomes = []
+    for index, step in enumerate(scenario.steps):
+        if index > state.step and not state.finished:
+            break  # never reached
+        seen = state.graded.get(index, [])
+        solved = index in state.step_seconds
+        checks = [
+            CheckOutcome(
+                number, spec.type, getattr(spec, "weight", 1),
+                True if solved else (seen[number - 1].passed if number <= len(seen) else None),
+                seen[number - 1].message if number <= len(seen) else None,
+            )
+            for number, spec in enumerate(step.checks, 1)
+        ]
+        outcomes.append(StepOutcome(
+            step=index + 1, title=step.title, solved=solved, seconds=state.step_seconds.get(index),
+            hints=state.hints_shown.get(index, 0), reveals=len(state.reveals.get(index, [])),
+            solution_viewed=index in state.solutions_shown, checks=checks,
+        ))
+    return Attempt(
+        scenario=state.scenario_id,
+        title=scenario.title,
+        domain=scenario.domain,
+        variant=state.variant,
+        seed=state.seed,
+        started_at=state.started_at,
+        ended_at=now,
         finished=bool(state.finished),
-        steps_done=steps_done,
         steps=step_count,
+        steps_done=steps_done,
         seconds=sum(state.step_seconds.values()) if state.finished else max(0.0, now - state.started_at),
         hints=sum(state.hints_shown.values()),
+        reveals=sum(len(v) for v in state.reveals.values()),
         solutions=len(state.solutions_shown),
-        ended_at=now,
+        step_outcomes=outcomes,
     )

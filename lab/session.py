@@ -8,6 +8,7 @@ another never interleave; the session and the undo ledger name the cluster they 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from lab.errors import LabError, StartCancelled, StateError, TimedOut
 from lab.ledger import ClusterIdentity, Ledger
 from lab.lock import lock_for
 from lab.registry import FAULTS
-from lab.results import ResultsStore, result_from_state
+from lab.results import ResultsStore, attempt_from_state
 from lab.scenario import loader
 from lab.scenario.models import Scenario
 from lab.settings import Settings
@@ -59,6 +60,13 @@ class Grading:
     """True when the step passed and the session moved to the next step (or finished)."""
 
 
+class CheckSeen(BaseModel):
+    """A check's outcome at the last grading of its step (kept for the training record)."""
+
+    passed: bool
+    message: str
+
+
 class SessionState(BaseModel):
     """What `cka-lab status` shows; saved as JSON after every change."""
 
@@ -82,6 +90,8 @@ class SessionState(BaseModel):
     solutions_shown: list[int] = Field(default_factory=list)
     reveals: dict[int, list[int]] = Field(default_factory=dict)
     """Per step, the indices (from 0) of the diagnostic checks the trainee revealed."""
+    graded: dict[int, list[CheckSeen]] = Field(default_factory=dict)
+    """Per step, what its checks said at its last grading."""
     step_seconds: dict[int, float] = Field(default_factory=dict)
     finished: bool = False
     cluster: ClusterIdentity | None = None
@@ -289,14 +299,16 @@ class Lab:
                 )
             results = self.run_checks()
             passed = bool(results) and all(r.passed for _, r in results)
+            state.graded[graded] = [CheckSeen(passed=r.passed, message=r.message) for _, r in results]
             if not passed:
+                self._save(state)
                 return Grading(graded, results, False, False)
             state.step_seconds[graded] = time.time() - state.step_started_at
             steps = len(self.scenario().steps)
             if graded + 1 >= steps:
                 state.finished = True
                 self._save(state)
-                self._record_result(state, steps)
+                self._record_result(state)
             else:
                 self._inject(state, graded + 1, progress)
             return Grading(graded, results, True, True)
@@ -305,11 +317,11 @@ class Lab:
         """If the current step passes, move on. True if it passed."""
         return self.grade(progress, wait=wait).passed
 
-    def _record_result(self, state: SessionState, step_count: int) -> None:
+    def _record_result(self, state: SessionState) -> None:
         try:
-            self.results.record(state.scenario_id, result_from_state(state, step_count, time.time()))
-        except OSError:
-            pass  # a lost history line must never cost the session
+            self.results.add(attempt_from_state(state, self.scenario(), time.time()))
+        except (OSError, sqlite3.Error):
+            pass  # a lost record line must never cost the session
 
     def reveal_hint(self) -> tuple[int, str] | None:
         """Reveal the next hint of the current step: (number, text), or None when all are shown."""
@@ -456,7 +468,7 @@ class Lab:
             state = None
         if state is not None and not state.finished:
             try:
-                self._record_result(state, len(self.scenario().steps))
+                self._record_result(state)
             except LabError:
                 pass  # the scenario file may be gone; the result line is not worth failing a reset
         self.session_file.unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from typing import Any
 from lab.checks.result import CheckResult
 from lab.errors import LabError
 from lab.ledger import Ledger
-from lab.results import ResultsStore, result_from_state
+from lab.results import ResultsStore, attempt_from_state
 from lab.scenario.loader import load_file
 from lab.session import SessionState
 from tui.app import LabApp
@@ -126,7 +126,7 @@ class FakeLab:
         state.step_seconds[state.step] = self.step_seconds[state.step]
         if state.step + 1 >= len(self._scenario.steps):
             state.finished = True
-            self.results.record(state.scenario_id, result_from_state(state, len(self._scenario.steps), CLOCK_NOW))
+            self.results.add(attempt_from_state(state, self._scenario, CLOCK_NOW))
             return True
         progress(f"step {state.step + 2}: preparing (1/1)")
         state.step += 1
@@ -168,9 +168,7 @@ class FakeLab:
         progress("undoing 2 recorded change(s)")
         had_session = self._state is not None
         if self._state is not None and not self._state.finished:
-            self.results.record(
-                self._state.scenario_id, result_from_state(self._state, len(self._scenario.steps), CLOCK_NOW)
-            )
+            self.results.add(attempt_from_state(self._state, self._scenario, CLOCK_NOW))
         self._state = None
         return 2 if had_session else 0
 

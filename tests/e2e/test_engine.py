@@ -18,16 +18,23 @@ pytestmark = pytest.mark.cluster
 
 
 def test_trainee_flow_check_hint_fix_advance(lab_cluster, cli) -> None:
+    started = time.time()
     cli("start", "control-plane-failure", "--no-tui", check=True)
     try:
         graded = cli("check", "--json")
         assert graded.returncode == 1
         report = json.loads(graded.stdout)
         assert report["step"] == 1 and not report["passed"]
-        assert any("kube-scheduler" in c["message"] for c in report["checks"] if not c["passed"])
+        # what must become true, never the cause: the scheduler check stays locked
+        assert [(c["status"], c["message"]) for c in report["checks"]][1] == ("failing", "Deployment app has 1 ready pod")
+        assert report["checks"][0]["status"] == "locked"
+        assert "scheduler" not in graded.stdout.lower()
 
         hint = cli("hint", check=True)
         assert "Hint 1/3" in hint.stdout
+        assert "kube-scheduler" in cli("reveal", check=True).stdout
+        revealed = json.loads(cli("check", "--json").stdout)
+        assert "kube-scheduler" in revealed["checks"][0]["message"]
 
         # the fix a trainee makes on the node
         cli("ssh", "control-plane", "--", "sed", "-i", "s/- kube-schedulerrrr/- kube-scheduler/",
@@ -38,10 +45,18 @@ def test_trainee_flow_check_hint_fix_advance(lab_cluster, cli) -> None:
             time.sleep(5)
         assert "Step 1 solved" in graded.stdout
         status = json.loads(cli("status", "--json", check=True).stdout)
-        assert status["step"] == 2 and status["hints_used"] == 1
+        assert status["step"] == 2 and status["hints_used"] == 1 and status["checks_revealed"] == 1
     finally:
         reset = cli("reset")
         assert reset.returncode == 0, reset.stderr
+    # the abandoned attempt is in the training record, read back by new processes
+    (attempt, *_) = json.loads(cli("history", "--json", check=True).stdout)
+    assert attempt["scenario"] == "control-plane-failure" and attempt["ended_at"] >= started
+    assert (attempt["finished"], attempt["steps_done"], attempt["hints"], attempt["reveals"]) == (False, 1, 1, 1)
+    assert attempt["steps_detail"][0]["solved"] and not attempt["steps_detail"][1]["solved"]
+    assert [c["passed"] for c in attempt["steps_detail"][0]["checks"]] == [True, True]
+    domains = {d["domain"]: d for d in json.loads(cli("stats", "--json", check=True).stdout)["domains"]}
+    assert domains["Troubleshooting"]["attempts"] >= 1
 
 
 def test_selftest_control_plane_failure(cli) -> None:

@@ -8,7 +8,8 @@ from tests.fakes import make_app, settle
 
 from lab.errors import LabError
 from tui.modals import ConfirmModal, ErrorModal, ProgressModal
-from lab.results import LastResult, ResultsStore
+from lab.record import Attempt
+from lab.results import ResultsStore
 from tui.screens.browser import BrowserScreen
 from tui.screens.session import SessionScreen
 
@@ -19,9 +20,7 @@ def table_rows(app) -> list[str]:
 
 
 async def test_lists_every_scenario_with_its_last_result(fake_lab):
-    ResultsStore(fake_lab.state_dir).record(
-        "control-plane-failure", LastResult(True, 4, 4, 1376, hints=2, solutions=0, ended_at=0)
-    )
+    ResultsStore(fake_lab.state_dir).add(Attempt("control-plane-failure", 0, 1376, True, 4, 4, 1376, hints=2))
     app = make_app(fake_lab, open_session=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -29,8 +28,18 @@ async def test_lists_every_scenario_with_its_last_result(fake_lab):
         assert sorted(table_rows(app)) == ["Control plane failure", "Service has no endpoints", "Volume never binds"]
         table = app.screen.query_one("#scenarios")
         row = table.get_row("control-plane-failure")
-        assert row[1:4] == ["Troubleshooting", "medium", "4"]
-        assert row[4] == "✔ 22:56 · 2 hints"
+        assert row[1:5] == ["Troubleshooting", "medium", "4", "—"]
+        assert row[5] == "✔ 22:56 · 2 hints"
+
+
+def test_steps_column_shows_the_range_over_variants() -> None:
+    from lab.scenario import loader
+    from tui.screens.browser import steps_of
+
+    catalog = loader.catalog()
+    assert steps_of(loader.load_file(catalog["control-plane-failure"])) == "4"
+    worker = loader.load_file(catalog["worker-node-failure"])
+    assert steps_of(worker) == "1" and len(worker.variants) == 5
 
 
 async def test_search_and_domain_filter(fake_lab):

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from tests.fakes import make_app, settle
 
-from lab.results import LastResult, ResultsStore
+from lab.record import Attempt
+from lab.results import ResultsStore
 
 SIZE = (100, 30)
 
 
 def test_browser(fake_lab, snap_compare):
     store = ResultsStore(fake_lab.state_dir)
-    store.record("control-plane-failure", LastResult(True, 4, 4, 1376, hints=2, solutions=1, ended_at=0))
-    store.record("pv-stuck", LastResult(False, 1, 4, 600, hints=0, solutions=0, ended_at=0))
+    store.add(Attempt("control-plane-failure", 0, 1376, True, 4, 4, 1376, hints=2, solutions=1))
+    store.add(Attempt("pv-stuck", 0, 600, False, 4, 1, 600))
     assert snap_compare(make_app(fake_lab, open_session=False), terminal_size=SIZE)
 
 

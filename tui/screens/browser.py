@@ -51,6 +51,12 @@ def load_catalog() -> tuple[list[CatalogEntry], list[str]]:
     return entries, problems
 
 
+def steps_of(scenario: Scenario) -> str:
+    """Step count; "1–3" when the variants differ."""
+    counts = sorted({len(v.steps) for v in scenario.variants}) or [len(scenario.steps)]
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+
+
 class ScenarioTable(DataTable):
     """The catalog table; its Enter binding is labelled for the footer."""
 
@@ -62,6 +68,7 @@ class BrowserScreen(Screen):
         Binding("slash", "search", "Search"),
         Binding("d", "next_domain", "Domain"),
         Binding("r", "resume", "Resume session"),
+        Binding("t", "record", "Training record"),
         Binding("escape", "focus_table", "Back to list", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -85,7 +92,7 @@ class BrowserScreen(Screen):
                 id="domain",
             )
         table = ScenarioTable(id="scenarios", cursor_type="row")
-        table.add_columns("Scenario", "Domain", "Level", "Steps", "Last result")
+        table.add_columns("Scenario", "Domain", "Level", "Steps", "Var", "Last result")
         yield table
         yield Static("", id="scenario-detail")
         yield Footer()
@@ -114,7 +121,8 @@ class BrowserScreen(Screen):
                 s.title,
                 SHORT_DOMAIN.get(s.domain, s.domain),
                 s.difficulty,
-                str(len(s.steps)),
+                steps_of(s),
+                str(len(s.variants)) if s.variants else "—",
                 last.describe() if last else "not tried",
                 key=s.id,
             )
@@ -148,7 +156,9 @@ class BrowserScreen(Screen):
             return
         s = entry.scenario
         limit = f" · {s.time_limit_minutes} min limit" if s.time_limit_minutes else ""
-        detail.update(f"[b]{s.id}[/b] · {s.domain}{limit}\n{s.summary}")
+        # variants are named by number: their titles name the fault
+        variants = f" · {len(s.variants)} variants, picked at random" if s.variants else ""
+        detail.update(f"[b]{s.id}[/b] · {s.domain}{limit}{variants}\n{s.summary}")
 
     def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -185,6 +195,23 @@ class BrowserScreen(Screen):
             self.notify("No session is running; pick a scenario and press Enter.")
             return
         self.app.push_screen(SessionScreen())
+
+    def action_record(self) -> None:
+        from tui.screens.stats import StatsScreen
+
+        self.app.push_screen(StatsScreen(self.app.results.record))
+
+    def start_by_id(self, scenario_id: str) -> None:
+        """Select a scenario in the table (clearing the filters) and start it."""
+        self.query_one("#search", Input).value = ""
+        self.query_one("#domain", Select).value = ALL_DOMAINS
+        self.refresh_table()
+        ids = [e.scenario.id for e in self.shown_entries]
+        if scenario_id not in ids:
+            self.notify(f"{scenario_id} is not in the catalog any more.", severity="warning")
+            return
+        self.query_one("#scenarios", DataTable).move_cursor(row=ids.index(scenario_id))
+        self.action_start()
 
     def action_start(self) -> None:
         entry = self._current()
