@@ -50,6 +50,44 @@ class Cluster(_Strict):
     """Worker nodes besides the control-plane node."""
 
 
+TOKEN_FORMS = (
+    "cluster, node:<node>, component:<name>, namespace:<name>, object:<namespace>/<kind>/<name>, "
+    "file:<node>:<path>, service:<node>:<unit>"
+)
+
+
+def _check_tokens(tokens: list[str]) -> list[str]:
+    for token in tokens:
+        kind, _, value = token.partition(":")
+        if token != "cluster" and (kind not in ("node", "component", "namespace", "object", "file", "service") or not value):
+            raise ValueError(f"{token!r} is not one of {TOKEN_FORMS}")
+    return tokens
+
+
+class ExamTask(_Strict):
+    """How the scenario serves as a task of a mock exam (`cka-lab exam`): its first step, with
+    the faults of a variant, graded once at the end. Two tasks share the exam's cluster only when
+    neither breaks what the other breaks or needs."""
+
+    points: int = Field(ge=1, le=20)
+    """The task's points in the exam score (the real exam gives 4 to 8 per task); its checks
+    share them by their weights."""
+    breaks: list[str] = Field(default_factory=list)
+    """What the task breaks beyond its own setup objects and its faults' targets (which count
+    anyway): `node:<node>` (its readiness), `component:<name>` (e.g. `component:dns`), or
+    `cluster` (it can share the cluster with no other task)."""
+    needs: list[str] = Field(default_factory=list)
+    """What the task needs working: `node:worker` for pods that must run there,
+    `component:kube-scheduler` for a fix that creates pods, `component:dns`, …"""
+    namespace: str = "default"
+    """The namespace the task concerns: its kubeconfig context (`cka-lab-t<number>`) is set to it."""
+
+    @field_validator("breaks", "needs")
+    @classmethod
+    def _known_tokens(cls, tokens: list[str]) -> list[str]:
+        return _check_tokens(tokens)
+
+
 class Step(_Strict):
     """One task of a scenario: faults injected when it begins, checks that grade it."""
 
@@ -100,6 +138,8 @@ class Scenario(_Strict):
     """Optional time limit; the TUI shows the time left."""
     cluster: Cluster = Field(default_factory=Cluster)
     """Cluster shape."""
+    exam: ExamTask | None = None
+    """Set when the scenario may be drawn as a task of a mock exam."""
     images: list[ImageRef] = Field(default_factory=list)
     """Images the setup and steps run, loaded into the cluster ahead of time."""
     setup: list[dict[str, Any]] = Field(default_factory=list)
