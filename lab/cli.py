@@ -309,6 +309,95 @@ def start(
 
 
 @app.command()
+def exam(
+    seed: Annotated[Optional[int], typer.Option(help="Draw this exam again (a retake without a seed "  # noqa: UP007
+                                                "prefers tasks you have not met recently).")] = None,
+    minutes: Annotated[int, typer.Option(min=1, max=600, help="Time allowed.")] = 120,
+    tasks: Annotated[int, typer.Option(min=1, max=40, help="Tasks wanted (the catalog may offer fewer "
+                                       "that can share one cluster).")] = 16,
+    resume: Annotated[bool, typer.Option("--resume", help="Go back to the running exam.")] = False,
+    task: Annotated[Optional[int], typer.Option(help="Show this task of the running exam.")] = None,  # noqa: UP007
+    flag: Annotated[Optional[int], typer.Option(help="Flag (or unflag) this task to come back to.")] = None,  # noqa: UP007
+    end: Annotated[bool, typer.Option("--end", help="End the exam now and grade every task.")] = False,
+    review: Annotated[bool, typer.Option("--review", help="After the end: solutions, checks, time per task.")] = False,
+    no_tui: Annotated[bool, typer.Option("--no-tui", help="Plain output even on a terminal.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """A mock CKA exam: tasks across the five domains in one cluster, a countdown, no feedback
+    until the end, then a score against the 66 % pass mark. Undone by `cka-lab reset`."""
+    from lab.exam import report
+    from lab.exam.runner import Exam
+
+    lab = make_lab()
+    runner = Exam(lab)
+    state = runner.state()
+    if flag is not None:
+        flagged = runner.flag(flag)
+        out.print(f"task {flag} {'flagged' if flagged else 'unflagged'}")
+        return
+    if task is not None:
+        state = runner.require()
+        chosen = runner._task(state, task)
+        out.print(report.task_view(chosen, len(state.tasks), runner.task_scenario(chosen)))
+        return
+    if state is not None and state.ended_at is None and state.left(time.time()) < 0 and not end:
+        _progress("time is up: the exam is graded now")
+        end = True
+    if end or review:
+        state = runner.require()
+        if state.ended_at is None and review:
+            raise LabError("the exam is still running: `cka-lab exam --end` grades it first", title="Exam running")
+        score = runner.end(_progress)
+        state = runner.require()
+        scenarios = {t.number: runner.task_scenario(t) for t in state.tasks}
+        titles = {n: s.steps[0].title for n, s in scenarios.items()}
+        if as_json:
+            out.print_json(json.dumps({
+                "exam_id": state.exam_id, "seed": state.seed, "percent": score.percent, "passed": score.passed,
+                "earned": score.earned, "possible": score.possible,
+                "tasks": [t.__dict__ for t in score.tasks],
+                "outcomes": [o.model_dump() for o in state.outcomes],
+            }))
+        elif review:
+            picks = [name for name, _, _ in lab.results.record.weakest()]
+            out.print(report.review_view(state, scenarios, picks))
+        elif sys.stdout.isatty() and not no_tui:
+            from tui.app import run_exam
+
+            run_exam(lab)
+        else:
+            out.print(report.result_view(state, score, titles))
+            out.print("[dim]`cka-lab exam --review` for the solutions; `cka-lab reset` undoes the exam.[/dim]")
+        return
+    if state is None:
+        if resume:
+            raise LabError("no exam is running", title="No exam", hint="start one: cka-lab exam")
+        chosen_seed, drawn = runner.plan(tasks, seed)
+        if len(drawn) < tasks:
+            _progress(f"the catalog offers {len(drawn)} tasks that can share one cluster; this exam has {len(drawn)}")
+        state = runner.start(drawn, seed=chosen_seed, minutes=minutes, progress=_progress)
+    elif not resume:
+        raise LabError("an exam is already running", title="Exam running",
+                       hint="`cka-lab exam --resume` goes back to it; `cka-lab reset` undoes it")
+    if state.ended_at is not None:
+        out.print("This exam has ended: `cka-lab exam --end` shows the result, `cka-lab reset` undoes it.")
+        return
+    if as_json:
+        out.print_json(json.dumps({"exam_id": state.exam_id, "seed": state.seed, "ends_at": state.ends_at,
+                                   "tasks": [t.model_dump() | {"context": t.context} for t in state.tasks]}))
+        return
+    if sys.stdout.isatty() and not no_tui:
+        from tui.app import run_exam
+
+        run_exam(lab)
+        return
+    titles = {t.number: runner.task_scenario(t).steps[0].title for t in state.tasks}
+    out.print(report.task_list(state, time.time(), titles))
+    out.print(f"seed {state.seed} · `cka-lab exam --task N` shows a task · `cka-lab shell` has a context per task "
+              "· `cka-lab exam --end` grades", highlight=False)
+
+
+@app.command()
 def status(as_json: JsonOption = False) -> None:
     """Show the running session."""
     lab = make_lab()
@@ -449,14 +538,30 @@ def selftest(
         Optional[str], typer.Option(help="Only this variant (default: every variant of the scenario).")  # noqa: UP007
     ] = None,
     trust: TrustOption = False,
+    exam_: Annotated[bool, typer.Option("--exam", help="Prove a combined exam (with --seed and --tasks).")] = False,
+    seed: Annotated[int, typer.Option(help="With --exam: the exam's seed.")] = 1,
+    tasks: Annotated[int, typer.Option(min=1, max=40, help="With --exam: tasks wanted.")] = 16,
 ) -> None:
     """Prove scenarios on the real cluster: checks fail, reference solution passes, reset restores.
-    A scenario with variants is proved once per variant."""
+    A scenario with variants is proved once per variant. With --exam, a whole exam at once."""
     import time
 
     from lab.scenario import loader
     from lab.selftest import selftest as run_selftest
 
+    if exam_:
+        from lab.selftest import selftest_exam
+
+        started = time.monotonic()
+        out.rule(f"selftest --exam --seed {seed}")
+        try:
+            selftest_exam(make_lab(), seed, tasks, _progress)
+        except LabError as exc:
+            out.print("[red]FAIL[/red] ", end="")
+            out.print(f"exam --seed {seed}: {exc}", highlight=False, markup=False)
+            raise typer.Exit(1) from None
+        out.print(f"[green]PASS[/green] exam --seed {seed} in {time.monotonic() - started:.0f}s")
+        return
     if not scenario and not all_:
         raise LabError("name a scenario or pass --all", title="Nothing to test")
     paths = list(loader.catalog().values()) if all_ else [loader.find(scenario or "")]

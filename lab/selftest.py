@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.checks import run_checks
 from lab.cluster.api import transient_api_errors
 from lab.cluster.node import service_state
 from lab.errors import LabError, SelftestFailed, TimedOut
@@ -155,6 +156,7 @@ def proof_table(proofs: list[CheckProof]) -> list[str]:
 def selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, variant: str | None = None) -> list[str]:
     """Run the whole proof (of one variant, for a scenario with variants); returns the report
     lines, raises SelftestFailed on the first failure. Holds the state lock throughout."""
+    lab.record_attempts = False  # a proof run is no trainee's attempt
     with lab.lock.hold(f"selftest {scenario.id}"):
         return _selftest(lab, scenario, path, progress, variant)
 
@@ -236,3 +238,80 @@ def _advance_within(lab: Lab, progress: Progress, seconds: float) -> bool:
         return True
     except TimedOut:
         return False
+
+
+def selftest_exam(lab: Lab, seed: int, tasks: int, progress: Progress) -> list[str]:
+    """Prove a combined exam: every task's faults in at once and each of its checks failing (or
+    declared a guard), every reference solution applied, every check passing, a full score,
+    then reset back to the baseline."""
+    from lab.exam.runner import Exam
+
+    lab.record_attempts = False
+    report: list[str] = []
+
+    def note(line: str) -> None:
+        report.append(line)
+        progress(line)
+
+    exam = Exam(lab)
+    with lab.lock.hold(f"selftest --exam --seed {seed}"):
+        chosen_seed, drawn = exam.plan(tasks, seed)
+        workers = max(loader_workers(drawn), 1)
+        lab.cluster.ensure(workers, progress)
+        if len(lab.ledger) or lab._has_leftovers():
+            lab.reset(progress)
+        lab.cluster.wait_until_healthy(progress=progress)
+        before = _baseline_once_answering(lab, progress)
+        note(f"baseline: {len(before)} files and services recorded")
+        state = exam.start(drawn, seed=chosen_seed, minutes=120, progress=progress)
+        note("exam: " + ", ".join(f"{t.number}. {t.scenario_id}" + (f" ({t.variant})" if t.variant else "")
+                                  for t in state.tasks))
+        proofs: list[CheckProof] = []
+        try:
+            for task in state.tasks:
+                step = exam.task_scenario(task).steps[0]
+                results = run_checks(lab.ctx, step.checks)
+                for number, (spec, result) in enumerate(zip(step.checks, results, strict=True), 1):
+                    proofs.append(CheckProof(task.number, number, spec.type, spec.show, spec.guard,
+                                             None if result.passed else result.message))
+            never = [p for p in proofs if p.seen_failing is None and not p.guard]
+            if never:
+                raise SelftestFailed("with every task's faults in place these checks pass:\n"
+                                     + "\n".join(proof_table(proofs)))
+            note(f"all {len(state.tasks)} tasks broken as expected")
+            for task in state.tasks:
+                for action in exam.task_scenario(task).steps[0].reference_solution:
+                    progress(f"task {task.number}: reference solution: {action.type}")
+                    FAULTS.get(action.type).call(lab.ctx, action)
+            for task in state.tasks:
+                step = exam.task_scenario(task).steps[0]
+                try:
+                    lab.wait_for_checks(step.checks, step.check_timeout, progress, what=f"task {task.number} checks")
+                except LabError as exc:
+                    raise SelftestFailed(f"task {task.number} ({task.scenario_id}): reference solution did not "
+                                         f"pass: {exc.message}") from exc
+            for proof in proofs:
+                proof.passed_after_fix = True
+            score = exam.end(progress)
+            if score.earned != score.possible:
+                raise SelftestFailed(f"every reference solution applied, yet the exam scored {score.earned:g} of "
+                                     f"{score.possible} points")
+            note(f"every reference solution: {score.earned:g} of {score.possible} points ({score.percent:g} %)")
+        finally:
+            lab.reset(progress)
+        lab.cluster.wait_until_healthy(progress=progress)
+        changes = diff(before, _baseline_once_answering(lab, progress))
+        if changes:
+            raise SelftestFailed("reset did not restore the baseline:\n  " + "\n  ".join(changes))
+        note("reset: baseline restored (files byte-identical, services as before, cluster healthy)")
+        for line in proof_table(proofs):
+            note(line)
+        return report
+
+
+def loader_workers(drawn) -> int:
+    """Workers the drawn tasks' scenarios need."""
+    from lab.scenario import loader
+
+    catalog = loader.catalog()
+    return max((loader.load_file(catalog[c.scenario]).cluster.workers for c in drawn), default=1)

@@ -109,6 +109,8 @@ class Lab:
         self.lock = lock_for(self.state_dir)
         self.ledger = Ledger(self.state_dir / "ledger.json", self.lock, identity=self.cluster.identity)
         self.results = ResultsStore(self.state_dir)
+        self.record_attempts = True
+        """False for selftest: its runs are no trainee's attempts."""
         self._ctx: LabContext | None = None
         self._scenario: Scenario | None = None
         self._variant: str | None = None
@@ -118,6 +120,10 @@ class Lab:
     @property
     def session_file(self) -> Path:
         return self.state_dir / "session.json"
+
+    @property
+    def exam_file(self) -> Path:
+        return self.state_dir / "exam.json"
 
     def state(self) -> SessionState | None:
         """The running session, None without one. An unreadable session file is moved aside and
@@ -318,6 +324,8 @@ class Lab:
         return self.grade(progress, wait=wait).passed
 
     def _record_result(self, state: SessionState) -> None:
+        if not self.record_attempts:
+            return
         try:
             self.results.add(attempt_from_state(state, self.scenario(), time.time()))
         except (OSError, sqlite3.Error):
@@ -383,7 +391,7 @@ class Lab:
         return self.scenario().steps[state.step].solution
 
     def _has_leftovers(self) -> bool:
-        return self.ledger.path.exists() or self.session_file.exists()
+        return self.ledger.path.exists() or self.session_file.exists() or self.exam_file.exists()
 
     def assert_state_matches_cluster(self) -> None:
         """Refuse to undo a ledger (or continue a session) recorded on another cluster: another
@@ -472,6 +480,24 @@ class Lab:
             except LabError:
                 pass  # the scenario file may be gone; the result line is not worth failing a reset
         self.session_file.unlink(missing_ok=True)
+        self._end_exam()
+
+    def _end_exam(self) -> None:
+        """An exam ends with a reset: one that was never ended is recorded as abandoned."""
+        if not self.exam_file.exists():
+            return
+        from lab.exam.runner import Exam
+
+        exam = Exam(self)
+        try:
+            state = exam.state()
+            if state is not None and state.ended_at is None:
+                state.ended_at = time.time()
+                exam._record(state)
+        except LabError:
+            pass  # an unreadable exam file was moved aside; the reset goes on
+        self.exam_file.unlink(missing_ok=True)
+        exam.contexts_file.unlink(missing_ok=True)
 
     def refresh_after_etcd_rewind(self, progress: Progress = _quiet) -> None:
         """After etcd's data moved to another timeline, restart everything that caches objects

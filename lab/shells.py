@@ -22,7 +22,17 @@ def tool_path() -> str:
     return f"{bin_dir()}{os.pathsep}{path}" if (bin_dir() / "kubectl").exists() else path
 
 
-def shell_rc(kubeconfig: Path) -> str:
+def kubeconfig_path(lab) -> str:
+    """KUBECONFIG for the trainee's shells: the lab's kubeconfig, after an exam's per-task
+    contexts while an exam runs (`kubectl config use-context` then writes to that file, never
+    to the lab's own)."""
+    contexts = lab.state_dir / "exam-contexts"
+    if lab.exam_file.exists() and contexts.exists():
+        return f"{contexts}{os.pathsep}{lab.cluster.kubeconfig}"
+    return str(lab.cluster.kubeconfig)
+
+
+def shell_rc(kubeconfig: Path | str) -> str:
     """The lab shell's rc file. KUBECONFIG is set *after* the user's own rc file, so a
     `.bashrc` exporting another KUBECONFIG cannot point the lab shell at a real cluster."""
     quoted = shlex.quote(str(kubeconfig))
@@ -42,10 +52,11 @@ def open_shell(lab) -> int:
     kubeconfig = lab.cluster.kubeconfig
     if not kubeconfig.exists():
         raise LabError("the lab cluster has no kubeconfig", hint="start a scenario first: cka-lab start <scenario>")
-    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PATH": tool_path(), "CKA_LAB_SHELL": "1"}
+    value = kubeconfig_path(lab)
+    env = {**os.environ, "KUBECONFIG": value, "PATH": tool_path(), "CKA_LAB_SHELL": "1"}
     with tempfile.TemporaryDirectory(prefix="cka-lab-") as folder:
         rc = Path(folder) / "bashrc"
-        rc.write_text(shell_rc(kubeconfig))
+        rc.write_text(shell_rc(value))
         bash = shutil.which("bash")
         argv = [bash, "--rcfile", str(rc), "-i"] if bash else [os.environ.get("SHELL", "/bin/sh")]
         return subprocess.call(argv, env=env)

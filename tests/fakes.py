@@ -194,10 +194,10 @@ def sample_catalog(fake: FakeLab) -> list[CatalogEntry]:
             CatalogEntry(fake.scenario_path, network)]
 
 
-def make_app(fake: FakeLab, *, open_session: bool) -> LabApp:
+def make_app(fake: FakeLab, *, open_session: bool, exam: FakeExam | None = None, open_exam: bool = False) -> LabApp:
     # check_interval is long so only explicit check runs happen: results stay deterministic
-    return LabApp(fake, open_session=open_session, clock=fixed_clock, check_interval=3600,
-                  catalog=sample_catalog(fake))
+    return LabApp(fake, open_session=open_session, exam=exam, open_exam=open_exam, clock=fixed_clock,
+                  check_interval=3600, catalog=sample_catalog(fake))
 
 
 async def settle(pilot) -> None:
@@ -272,3 +272,83 @@ class FakeCtx:
 
     def resource(self, api_version: str, kind: str) -> FakeResource:
         return self.resources
+
+
+# --- a scripted exam engine for the exam screens --------------------------------------------------
+
+EXAM_TASKS = (("control-plane-kubelet", "stopped"), ("etcd-backup-restore", None), ("pod-deletion", None),
+              ("rollout-rollback", None))
+
+
+class FakeExam:
+    """The exam engine's interface (lab.exam.runner.Exam) over a real ExamState of real catalog
+    scenarios, without a cluster: `passing` scripts which tasks' checks pass when it ends."""
+
+    def __init__(self, fake: FakeLab):
+        from lab.exam.state import ExamState, ExamTaskState
+        from lab.scenario import loader
+
+        catalog = loader.catalog()
+        tasks = []
+        for number, (scenario_id, variant) in enumerate(EXAM_TASKS, 1):
+            scenario = load_file(catalog[scenario_id])
+            tasks.append(ExamTaskState(number=number, scenario_id=scenario_id, variant=variant,
+                                       snapshot=str(catalog[scenario_id]), domain=scenario.domain,
+                                       points=scenario.exam.points, namespace=scenario.exam.namespace))
+        self._state = ExamState(exam_id="f00d", seed=7, minutes=120, started_at=T0, tasks=tasks)
+        self.running = False
+        self.passing: set[int] = set()
+        self.calls: list[str] = []
+        self.results = fake.results
+
+    def state(self):
+        return copy.deepcopy(self._state) if self.running else None
+
+    def require(self):
+        if not self.running:
+            raise LabError("no exam is running", title="No exam")
+        return copy.deepcopy(self._state)
+
+    def task_scenario(self, task):
+        played = load_file(Path(task.snapshot)).with_variant(task.variant)
+        return played.model_copy(update={"steps": played.steps[:1]})
+
+    def plan(self, tasks: int, seed):
+        return 7, []
+
+    def start(self, drawn, *, seed: int, minutes: int, progress):
+        self.calls.append("start")
+        progress("task 1: preparing (1/1)")
+        self.running = True
+        return self.require()
+
+    def flag(self, number: int, flagged=None) -> bool:
+        task = self._state.tasks[number - 1]
+        task.flagged = not task.flagged if flagged is None else flagged
+        return task.flagged
+
+    def add_time(self, number: int, seconds: float) -> None:
+        self._state.tasks[number - 1].seconds += seconds
+
+    def end(self, progress):
+        from lab.checks.presentation import describe_pending
+        from lab.exam.scoring import task_earned
+        from lab.exam.state import CheckOutcomeState, TaskOutcomeState
+
+        self.calls.append("end")
+        for task in self._state.tasks:
+            progress(f"grading task {task.number}")
+            specs = self.task_scenario(task).steps[0].checks
+            checks = [CheckOutcomeState(type=s.type, weight=s.weight, passed=task.number in self.passing or s.guard,
+                                        message="ok" if task.number in self.passing else f"{s.type}: not yet",
+                                        expect=s.expect or describe_pending(s)) for s in specs]
+            self._state.outcomes.append(TaskOutcomeState(
+                number=task.number, earned=task_earned(task.points, [(c.weight, c.passed) for c in checks]), checks=checks))
+        self._state.ended_at = CLOCK_NOW
+        return self.score(self._state)
+
+    @staticmethod
+    def score(state):
+        from lab.exam.runner import Exam
+
+        return Exam.score(state)  # the real scoring

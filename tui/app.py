@@ -46,6 +46,8 @@ class LabApp(App[None]):
         lab: Engine,
         *,
         open_session: bool = False,
+        exam=None,
+        open_exam: bool = False,
         clock: Clock = time.time,
         check_interval: float = 5.0,
         catalog: list[CatalogEntry] | None = None,
@@ -53,6 +55,9 @@ class LabApp(App[None]):
         super().__init__()
         self.lab = lab
         self.open_session = open_session
+        self.exam = exam
+        """The exam engine (lab.exam.runner.Exam, or a fake in the tests); None: no exam entry."""
+        self.open_exam = open_exam
         self.clock = clock
         """Injected so snapshot tests render fixed times."""
         self.check_interval = check_interval
@@ -69,6 +74,11 @@ class LabApp(App[None]):
         self.push_screen(BrowserScreen(catalog))
         if self.open_session:
             self.push_screen(SessionScreen())
+        if self.open_exam:
+            from tui.screens.exam import ExamResultScreen, ExamScreen
+
+            state = self.exam.require()
+            self.push_screen(ExamResultScreen() if state.ended_at is not None else ExamScreen())
 
     def _load_catalog(self) -> list[CatalogEntry]:
         entries, problems = load_catalog()
@@ -118,6 +128,33 @@ class LabApp(App[None]):
         from lab.shells import open_node_shell
 
         self.run_in_terminal(lambda: open_node_shell(self.lab, node, []))
+
+    def choose_node_shell(self, after: Callable[[], None] = lambda: None) -> None:
+        """Ask which node (its names come from Docker, in a worker), open a shell there, then call `after`."""
+        self._nodes_worker(after)
+
+    @work(thread=True, exit_on_error=False, group="nodes")
+    def _nodes_worker(self, after: Callable[[], None]) -> None:
+        try:
+            names = [node.short_name for node in self.lab.cluster.nodes()]
+        except BaseException as exc:
+            self.from_thread(self.show_error, exc)
+            return
+        self.from_thread(self._pick_node, names, after)
+
+    def _pick_node(self, names: list[str], after: Callable[[], None]) -> None:
+        from tui.modals import NodePickerModal
+
+        if not names:
+            self.notify("The lab cluster has no nodes; is it running?", severity="warning")
+            return
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.open_node_shell(name)
+                after()
+
+        self.push_screen(NodePickerModal(names), chosen)
 
     # --- reset ---------------------------------------------------------------------------------
 
@@ -175,6 +212,9 @@ class LabApp(App[None]):
             return None
         if state is not None and not state.finished:
             return "Your session keeps running: `cka-lab` resumes it, `cka-lab reset` undoes its faults."
+        exam = self.exam.state() if self.exam is not None else None
+        if exam is not None and exam.ended_at is None:
+            return "Your exam keeps running (so does its clock): `cka-lab exam --resume` goes back to it."
         return None
 
     async def action_quit(self) -> None:
@@ -201,7 +241,16 @@ class LabApp(App[None]):
 
 def run_browser(lab: Engine) -> None:
     """`cka-lab` on a terminal: the scenario browser."""
-    LabApp(lab).run()
+    from lab.exam.runner import Exam
+
+    LabApp(lab, exam=Exam(lab)).run()
+
+
+def run_exam(lab: Engine) -> None:
+    """After `cka-lab exam`: the exam screen (or its result, once it ended)."""
+    from lab.exam.runner import Exam
+
+    LabApp(lab, exam=Exam(lab), open_exam=True).run()
 
 
 def run_session(lab: Engine) -> None:
@@ -209,4 +258,4 @@ def run_session(lab: Engine) -> None:
     LabApp(lab, open_session=True).run()
 
 
-__all__ = ["LabApp", "run_browser", "run_session"]
+__all__ = ["LabApp", "run_browser", "run_exam", "run_session"]

@@ -69,6 +69,7 @@ class BrowserScreen(Screen):
         Binding("d", "next_domain", "Domain"),
         Binding("r", "resume", "Resume session"),
         Binding("t", "record", "Training record"),
+        Binding("x", "exam", "Mock exam"),
         Binding("escape", "focus_table", "Back to list", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -195,6 +196,52 @@ class BrowserScreen(Screen):
             self.notify("No session is running; pick a scenario and press Enter.")
             return
         self.app.push_screen(SessionScreen())
+
+    def action_exam(self) -> None:
+        """Start a mock exam (or go back to the running one)."""
+        from tui.screens.exam import ExamResultScreen, ExamScreen
+
+        exam = self.app.exam
+        if exam is None:
+            return
+        state = exam.state()
+        if state is not None:
+            self.app.push_screen(ExamResultScreen() if state.ended_at is not None else ExamScreen())
+            return
+        self.app.push_screen(
+            ConfirmModal("Start a mock exam?", "Tasks across the CKA domains in one cluster, 120 minutes, graded once at "
+                         "the end against the 66 % pass mark. A running practice session is undone first.", "Start"),
+            lambda yes: self.begin_exam() if yes else None,
+        )
+
+    def begin_exam(self) -> None:
+        modal = ProgressModal("Preparing the exam", note="Drawing the tasks, then putting every task's faults in.")
+        self.app.busy = "preparing the exam"
+        self.app.push_screen(modal)
+        self._exam_worker(modal)
+
+    @work(thread=True, exit_on_error=False, group="engine")
+    def _exam_worker(self, modal: ProgressModal) -> None:
+        exam = self.app.exam
+        try:
+            seed, drawn = exam.plan(16, None)
+            exam.start(drawn, seed=seed, minutes=120, progress=lambda line: self.app.from_thread(modal.add_line, line))
+        except BaseException as exc:
+            self.app.from_thread(self._exam_failed, modal, exc)
+            return
+        self.app.from_thread(self._exam_ready, modal)
+
+    def _exam_ready(self, modal: ProgressModal) -> None:
+        from tui.screens.exam import ExamScreen
+
+        self.app.busy = None
+        modal.dismiss()
+        self.app.push_screen(ExamScreen())
+
+    def _exam_failed(self, modal: ProgressModal, exc: BaseException) -> None:
+        self.app.busy = None
+        modal.dismiss()
+        self.app.show_error(exc)
 
     def action_record(self) -> None:
         from tui.screens.stats import StatsScreen

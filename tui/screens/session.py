@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Markdown, Static
 
-from tui.modals import ConfirmModal, NodePickerModal, ProgressModal, TextModal
+from tui.modals import ConfirmModal, ProgressModal, TextModal
 from lab.timefmt import duration
 from tui.widgets.checks import ChecksPanel
 
@@ -312,28 +312,7 @@ class SessionScreen(Screen):
         self.action_check()  # the trainee probably changed something
 
     def action_node_shell(self) -> None:
-        self._nodes_worker()
-
-    @work(thread=True, exit_on_error=False, group="nodes")
-    def _nodes_worker(self) -> None:
-        try:
-            names = [node.short_name for node in self.lab.cluster.nodes()]
-        except BaseException as exc:
-            self.app.from_thread(self.app.show_error, exc)
-            return
-        self.app.from_thread(self._pick_node, names)
-
-    def _pick_node(self, names: list[str]) -> None:
-        if not names:
-            self.notify("The lab cluster has no nodes; is it running?", severity="warning")
-            return
-
-        def chosen(name: str | None) -> None:
-            if name:
-                self.app.open_node_shell(name)
-                self.action_check()
-
-        self.app.push_screen(NodePickerModal(names), chosen)
+        self.app.choose_node_shell(after=self.action_check)  # the trainee probably changed something
 
     # --- leaving -------------------------------------------------------------------------------
 
