@@ -437,7 +437,8 @@ def check(as_json: JsonOption = False) -> None:
                     "advanced": grading.advanced,
                     "checks": [
                         {"number": row.index, "status": row.status, "message": row.text}
-                        | ({"detail": results[row.index - 1].detail} if row.status != "locked" and results else {})
+                        | ({"type": row.type, "detail": results[row.index - 1].detail}
+                           if row.status != "locked" and results else {})
                         for row in rows
                     ],
                     "held_back": note or None,

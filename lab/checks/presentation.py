@@ -21,6 +21,8 @@ class ShownCheck:
     """Position of the check in its step (what `cka-lab reveal` takes, from 1)."""
     status: Status
     text: str
+    type: str | None = None
+    """The check's type; None on a locked row."""
 
 
 def goal_text(spec, result: CheckResult | None) -> str:
@@ -54,9 +56,13 @@ def present(
         result = results[index] if results is not None else None
         show = getattr(spec, "show", "goal")
         status: Status = "pending" if result is None else ("passed" if result.passed else "failing")
-        if step_over or show == "goal" or (show == "diagnostic" and (index in revealed or status == "passed")):
+        could_not_run = result is not None and result.detail is not None
+        if could_not_run and show != "hidden":
+            # "the API server is not answering" is what kubectl shows too, never a diagnosis
+            rows.append(ShownCheck(index + 1, status, result.message, spec.type))
+        elif step_over or show == "goal" or (show == "diagnostic" and (index in revealed or status == "passed")):
             text = result.message if (step_over and result is not None and show != "goal") else goal_text(spec, result)
-            rows.append(ShownCheck(index + 1, status, text))
+            rows.append(ShownCheck(index + 1, status, text, spec.type))
         elif show == "diagnostic":
             rows.append(ShownCheck(index + 1, "locked", f"diagnostic check {index + 1}: not passing yet (reveal it to see what it looks at)"))
         else:

@@ -72,3 +72,10 @@ def test_describe_pending_leaves_out_the_presentation_fields() -> None:
 
 def test_lockable_lists_the_diagnostic_checks() -> None:
     assert lockable([GOAL, DIAGNOSTIC, HIDDEN, DIAGNOSTIC]) == [1, 3]
+
+
+def test_a_check_that_could_not_run_says_why_whatever_it_shows() -> None:
+    down = CheckResult(False, "the API server is not answering: connection refused", "MaxRetryError: …")
+    rows, note = present([GOAL, DIAGNOSTIC, HIDDEN], [down, down, down])
+    assert [(r.status, r.text) for r in rows] == [("failing", down.message), ("failing", down.message)]
+    assert note.endswith("1 not passing yet")
