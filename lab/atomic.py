@@ -37,3 +37,23 @@ def back_up(path: Path) -> Path:
     backup = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
     os.replace(path, backup)
     return backup
+
+
+def read_model(path: Path, model, what: str, hint: str):
+    """The pydantic `model` saved in `path`, None when there is no file. An unreadable file is
+    moved aside and reported (StateError titled "<What> file unreadable") with both paths."""
+    from pydantic import ValidationError
+
+    from lab.errors import StateError
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        backup = back_up(path)
+        first = str(exc).strip().splitlines()[0][:200]
+        raise StateError(f"the {what} file {path} is unreadable ({first}); it was moved to {backup}",
+                         title=f"{what.capitalize()} file unreadable", hint=hint) from None

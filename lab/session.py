@@ -8,6 +8,7 @@ another never interleave; the session and the undo ledger name the cluster they 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 import time
@@ -15,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from lab import paths, settings as settings_module, trust, undo
 from lab.actions.objects import apply_objects
-from lab.atomic import back_up, write_atomic
+from lab.atomic import read_model, write_atomic
 from lab.checks import CheckResult, run_checks
 from lab.checks.presentation import lockable
 from lab.cluster.api import transient_api_errors
@@ -128,20 +129,8 @@ class Lab:
     def state(self) -> SessionState | None:
         """The running session, None without one. An unreadable session file is moved aside and
         reported (StateError) with both paths."""
-        try:
-            raw = self.session_file.read_bytes()
-        except FileNotFoundError:
-            return None
-        try:
-            return SessionState.model_validate_json(raw)
-        except ValidationError as exc:
-            backup = back_up(self.session_file)
-            first = str(exc).strip().splitlines()[0][:200]
-            raise StateError(
-                f"the session file {self.session_file} is unreadable ({first}); it was moved to {backup}",
-                title="Session file unreadable",
-                hint="`cka-lab reset` still undoes every recorded fault; then start again",
-            ) from None
+        return read_model(self.session_file, SessionState, "session",
+                          hint="`cka-lab reset` still undoes every recorded fault; then start again")
 
     def _save(self, state: SessionState) -> None:
         with self.lock.hold("save the session"):
@@ -498,6 +487,7 @@ class Lab:
             pass  # an unreadable exam file was moved aside; the reset goes on
         self.exam_file.unlink(missing_ok=True)
         exam.contexts_file.unlink(missing_ok=True)
+        shutil.rmtree(self.state_dir / "exam", ignore_errors=True)  # the tasks' scenario snapshots
 
     def refresh_after_etcd_rewind(self, progress: Progress = _quiet) -> None:
         """After etcd's data moved to another timeline, restart everything that caches objects

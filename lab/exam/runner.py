@@ -13,10 +13,10 @@ import yaml
 
 from lab import trust
 from lab.actions.objects import apply_objects
-from lab.atomic import back_up, write_atomic
+from lab.atomic import read_model, write_atomic
 from lab.checks import run_checks
 from lab.checks.presentation import describe_pending
-from lab.errors import LabError, StateError, TimedOut
+from lab.errors import LabError, TimedOut
 from lab.exam.blueprint import Candidate, candidates, draw
 from lab.exam.scoring import ExamScore, TaskScore, task_earned
 from lab.exam.state import CheckOutcomeState, ExamState, ExamTaskState, TaskOutcomeState
@@ -53,17 +53,7 @@ class Exam:
     # --- state ---------------------------------------------------------------------------------
 
     def state(self) -> ExamState | None:
-        try:
-            raw = self.file.read_bytes()
-        except FileNotFoundError:
-            return None
-        try:
-            return ExamState.model_validate_json(raw)
-        except ValueError as exc:
-            backup = back_up(self.file)
-            raise StateError(f"the exam file {self.file} is unreadable ({str(exc).splitlines()[0][:200]}); "
-                             f"it was moved to {backup}", title="Exam file unreadable",
-                             hint="`cka-lab reset` still undoes every recorded fault") from None
+        return read_model(self.file, ExamState, "exam", hint="`cka-lab reset` still undoes every recorded fault")
 
     def require(self) -> ExamState:
         state = self.state()
@@ -108,7 +98,9 @@ class Exam:
             for number, candidate in enumerate(drawn, 1):
                 source = loader.catalog()[candidate.scenario]
                 data = source.read_bytes()
-                snapshot = folder / f"{number}-{candidate.scenario}.yaml"
+                # the loader wants a file named after the scenario's id: one folder per task
+                snapshot = folder / str(number) / f"{candidate.scenario}.yaml"
+                snapshot.parent.mkdir(mode=0o700, exist_ok=True)
                 write_atomic(snapshot, data)
                 scenario = loader.load_file(snapshot)
                 trust.require_trusted(source, data, scenario)

@@ -57,7 +57,8 @@ def test_an_exam_is_graded_once_at_the_end_to_the_expected_score(lab_cluster, la
             step = exam.task_scenario(task).steps[0]
             lab_cluster.wait_for_checks(step.checks, step.check_timeout, what=f"task {task.number}")
 
-        result = json.loads(cli("exam", "--end", "--json", check=True).stdout)
+        _drive_the_exam_screen(lab_env, len(tasks))
+        result = json.loads(cli("exam", "--end", "--json", check=True).stdout)  # ended in the TUI: no regrade
         # expected: full points for a solved task; for a left one, only its guards (which hold throughout)
         expected = 0.0
         for task in state.tasks:
@@ -69,6 +70,7 @@ def test_an_exam_is_graded_once_at_the_end_to_the_expected_score(lab_cluster, la
         assert result["earned"] == round(expected, 2)
         assert result["possible"] == sum(t.points for t in state.tasks)
         assert result["passed"] == (result["percent"] >= 66)
+        assert exam.require().tasks[1].flagged  # flagged in the TUI
         shown = cli("exam", "--end", check=True).stdout
         assert "pass mark 66 %" in shown and "wanted:" in shown
         review = cli("exam", "--review", check=True).stdout
@@ -83,3 +85,32 @@ def test_an_exam_is_graded_once_at_the_end_to_the_expected_score(lab_cluster, la
     exam_attempts = [a for a in history if a["exam_id"] == result["exam_id"]]
     assert sorted(a["scenario"] for a in exam_attempts) == sorted(t["scenario_id"] for t in tasks)
     assert sum(a["score"] for a in exam_attempts) == result["earned"]
+
+
+def _drive_the_exam_screen(lab_env: dict[str, str], count: int) -> None:
+    """In a real terminal: the exam screen, task 2, flag it, a kubectl shell with the tasks'
+    contexts, end the exam, see the result."""
+    from tests.terminal import CKA_LAB, Terminal, back_at_the_prompt
+
+    term = Terminal(lab_env)
+    try:
+        term.type_line(f"{CKA_LAB} exam --resume")
+        term.wait_for(lambda s: f"Task 1 of {count}" in s and "no grading until the end" in s, 60, "the exam screen")
+        term.send("Down")
+        term.wait_for(lambda s: f"Task 2 of {count}" in s and "cka-lab-t2" in s, 20, "task 2")
+        term.send("f")
+        term.wait_for(lambda s: "1 flagged" in s, 20, "the flag")
+        term.send("k")
+        term.wait_for(lambda s: "cka-lab shell" in s, 30, "the kubectl shell")
+        term.type_line("kubectl config get-contexts -o name | grep -c '^cka-lab-t[0-9]'")
+        term.wait_for(lambda s: str(count) in [line.strip() for line in s.splitlines()], 30, "one context per task")
+        term.type_line("exit")
+        term.wait_for(lambda s: "no grading until the end" in s, 30, "back in the exam")
+        term.send("e")
+        term.wait_for(lambda s: "End the exam?" in s, 20, "the confirmation")
+        term.send("y")
+        term.wait_for(lambda s: "pass mark 66 %" in s and "Per domain" in s, 300, "the result")
+        term.send("q")
+        term.wait_for(back_at_the_prompt, 30, "the prompt")
+    finally:
+        term.close()
