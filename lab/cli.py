@@ -399,8 +399,22 @@ def exam(
 
 @app.command()
 def status(as_json: JsonOption = False) -> None:
-    """Show the running session."""
+    """Show the running session (or exam)."""
     lab = make_lab()
+    if lab.state() is None and lab.exam_file.exists():
+        from lab.exam.runner import Exam
+
+        exam = Exam(lab).require()
+        left = exam.left(time.time())
+        flagged = sum(t.flagged for t in exam.tasks)
+        if as_json:
+            out.print_json(json.dumps({"exam_id": exam.exam_id, "tasks": len(exam.tasks), "flagged": flagged,
+                                       "seconds_left": round(left), "ended": exam.ended_at is not None}))
+            return
+        state = "ended" if exam.ended_at is not None else f"{max(left, 0) // 60:.0f} min left"
+        out.print(f"Mock exam {exam.exam_id}: {len(exam.tasks)} tasks, {flagged} flagged, {state} "
+                  "(`cka-lab exam --resume`)")
+        return
     summary = lab.summary()
     if as_json:
         out.print_json(json.dumps(summary))

@@ -57,6 +57,10 @@ class ExamScreen(Screen):
         self.set_interval(1, self.update_timer)
         self.query_one("#exam-tasks", OptionList).focus()
 
+    def on_unmount(self) -> None:
+        if not self.ending:
+            self._count_time()  # quitting: the shown task's time still counts
+
     # --- display -------------------------------------------------------------------------------
 
     def title_of(self, task) -> str:
