@@ -1,12 +1,15 @@
 """Field paths as scenario files write them: `.spec.replicas`, `.spec.containers[0].image`,
-`{.status.phase}` (kubectl's braces are accepted)."""
+`{.status.phase}` (kubectl's braces are accepted), and keys with dots quoted in brackets:
+`.data["application.conf"]`."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-_TOKEN = re.compile(r"\.([A-Za-z0-9_\-/]+)|\[(\d+)\]|\[([A-Za-z0-9_\-]+)=([^\]]*)\]")
+_TOKEN = re.compile(
+    r"\.([A-Za-z0-9_\-/]+)|\[(\d+)\]|\[([A-Za-z0-9_\-]+)=([^\]]*)\]|\[\"([^\"\]]+)\"\]|\['([^'\]]+)'\]"
+)
 
 
 class JsonPathError(ValueError):
@@ -25,7 +28,8 @@ def parse(path: str) -> list[tuple[str, Any]]:
         match = _TOKEN.match(text, position)
         if not match:
             raise JsonPathError(f"cannot read path {path!r} at {text[position:]!r}")
-        key, index, field, value = match.groups()
+        key, index, field, value, double_quoted, single_quoted = match.groups()
+        key = key if key is not None else (double_quoted if double_quoted is not None else single_quoted)
         if key is not None:
             tokens.append(("key", key))
         elif index is not None:

@@ -86,11 +86,20 @@ class ObjectState(BaseModel):
     manifest: dict[str, Any] | None
 
 
-Entry = Annotated[FileState | ServiceState | PathState | ObjectState, Field(discriminator="kind")]
+class MembershipState(BaseModel):
+    """A worker that was a member of the cluster: undo joins it again, the way kind joined it
+    (its own join configuration), when it is not a member any more."""
+
+    kind: Literal["membership"] = "membership"
+    id: str = Field(default_factory=_new_id)
+    node: str
+
+
+Entry = Annotated[FileState | ServiceState | PathState | ObjectState | MembershipState, Field(discriminator="kind")]
 _entries = TypeAdapter(list[Entry])
 
 
-AnyEntry = FileState | ServiceState | PathState | ObjectState
+AnyEntry = FileState | ServiceState | PathState | ObjectState | MembershipState
 
 
 class LedgerFile(BaseModel):
@@ -192,6 +201,8 @@ def _same_target(a: Any, b: Any) -> bool:
         return False
     if a.kind in ("file", "path"):
         return (a.node, a.path) == (b.node, b.path)
+    if a.kind == "membership":
+        return a.node == b.node
     if a.kind == "service":
         return (a.node, a.service) == (b.node, b.service)
     return (a.api_version, a.object_kind, a.namespace, a.name) == (

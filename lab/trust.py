@@ -76,6 +76,13 @@ def what_it_may_do(scenario) -> list[str]:
                 note("edits static pod manifests", f"{action.node}:{action.manifest}")
             elif kind in ("stop-service", "start-service"):
                 note("stops or starts services on nodes", f"{action.node}:{action.service}")
+            elif kind == "reset-node":
+                note("takes nodes out of the cluster (kubeadm reset)", action.node)
+            elif kind == "write-join-command":
+                note("changes files on nodes", f"{action.node}:{action.path}")
+                note("creates bootstrap tokens", "kube-system")
+            elif kind == "helm-release":
+                note("installs Helm releases", f"{action.release} in {action.namespace}")
             elif kind == "run-on-node":
                 note("runs shell commands as root on nodes", action.node)
             else:

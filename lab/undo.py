@@ -12,7 +12,8 @@ from lab.cluster.node import delete_file, file_mode, read_file, service_state, w
 from lab.context import LabContext
 from lab.cluster.api import transient_api_errors
 from lab.errors import CommandError, TimedOut, UndoFailed
-from lab.ledger import FileState, ObjectState, PathState, ServiceState
+from lab.actions.membership import join_like_kind
+from lab.ledger import FileState, MembershipState, ObjectState, PathState, ServiceState
 from lab.wait import Pending, wait_until
 
 Progress = Callable[[str], None]
@@ -81,9 +82,17 @@ def undo_service(ctx: LabContext, entry: ServiceState) -> None:
 
 
 def undo_object(ctx: LabContext, entry: ObjectState) -> None:
-    from kubernetes.dynamic.exceptions import NotFoundError
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
-    resource = ctx.resource(entry.api_version, entry.object_kind)
+    try:
+        resource = ctx.resource(entry.api_version, entry.object_kind)
+    except ResourceNotFoundError:
+        if entry.manifest is None:
+            return  # its kind is not served any more (its CustomResourceDefinition went): nothing to delete
+        raise UndoFailed(
+            f"{entry.object_kind}/{entry.name} cannot be put back: the API serves no {entry.object_kind} "
+            f"({entry.api_version}) now"
+        ) from None
     namespace = entry.namespace if resource.namespaced else None
     what = f"{entry.object_kind}/{entry.name}" + (f" in {namespace}" if namespace else "")
     if entry.manifest is None:
@@ -128,7 +137,13 @@ def _wait_gone(resource, name: str, namespace: str | None, what: str, timeout: f
         raise UndoFailed(exc.message) from None
 
 
-UNDO = {"file": undo_file, "service": undo_service, "path": undo_path, "object": undo_object}
+UNDO = {
+    "file": undo_file,
+    "service": undo_service,
+    "path": undo_path,
+    "object": undo_object,
+    "membership": join_like_kind,
+}
 
 
 def replay(ctx: LabContext, progress: Progress = lambda _: None) -> list:
@@ -172,7 +187,9 @@ def _with_retries(action: Callable[[], None], progress: Progress, timeout: float
                retry_on=(CommandError, OSError, *transient_api_errors()))
 
 
-def describe(entry: FileState | ServiceState | PathState | ObjectState) -> str:
+def describe(entry: FileState | ServiceState | PathState | ObjectState | MembershipState) -> str:
+    if isinstance(entry, MembershipState):
+        return f"join {entry.node} to the cluster again (if it is not a member)"
     if isinstance(entry, PathState):
         return f"remove {entry.path} on {entry.node} (did not exist)"
     if isinstance(entry, FileState):

@@ -62,7 +62,15 @@ def record_object(
 def _placement(ctx, manifest: dict[str, Any]) -> tuple[Any, str | None]:
     """The API resource of a manifest and the namespace it goes to (default, when a namespaced
     manifest names none)."""
-    resource = ctx.resource(manifest["apiVersion"], manifest["kind"])
+    from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+    what = f"the API server to serve {manifest['kind']} ({manifest['apiVersion']})"
+    try:
+        # a kind whose CustomResourceDefinition was applied a moment ago is served once it is established
+        resource = wait_until(lambda: ctx.resource(manifest["apiVersion"], manifest["kind"]), timeout=30,
+                              interval=1, what=what, retry_on=(ResourceNotFoundError,))
+    except TimedOut as exc:
+        raise LabError(exc.message, title="Unknown kind") from None
     return resource, manifest["metadata"].get("namespace", "default") if resource.namespaced else None
 
 
@@ -200,3 +208,21 @@ def delete_object(ctx, kind: str, name: str, api_version: str = "v1", namespace:
         raise LabError(f"{kind}/{name} not found in {namespace}", title="Fault cannot apply")
     resource = ctx.resource(api_version, kind)
     resource.delete(name=name, namespace=namespace if resource.namespaced else None)
+
+
+@FAULTS.register("record-object")
+def record_object_fault(ctx, kind: str, name: str, api_version: str = "v1", namespace: str | None = "default") -> None:
+    """Change nothing, but record the object as it is now, or its absence, so reset puts it
+    back or deletes it: use it before a task that creates or edits objects outside the
+    scenario's own namespaces (a ClusterRole, a CustomResourceDefinition, a Namespace the
+    trainee's manifests create)."""
+    record_object(ctx, api_version, kind, name, namespace)
+
+
+@FAULTS.register("patch-node")
+def patch_node(ctx, node: NodeName, patch: dict[str, Any]) -> None:
+    """Patch the Node object of a lab node (control-plane, worker, …) with a strategic merge
+    patch: labels, taints (`spec.taints`), … The Node is recorded first, so reset puts it back."""
+    name = ctx.node(node).container
+    record_object(ctx, "v1", "Node", name, None)
+    ctx.core.patch_node(name, patch)

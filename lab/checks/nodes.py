@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from lab.checks.result import CheckResult
 from lab.cluster.node import read_file
 from lab.params import NodeName, NodePath, Seconds, ServiceName
@@ -47,6 +49,21 @@ def node_heartbeat(ctx, node: NodeName, max_age: Seconds = 25) -> CheckResult:
     if age > max_age:
         return CheckResult(False, f"the kubelet on {node} last renewed its lease {age:.0f}s ago")
     return CheckResult(True, f"the kubelet on {node} renewed its lease {max(age, 0):.0f}s ago")
+
+
+@CHECKS.register("node-taint")
+def node_taint(
+    ctx, node: NodeName, key: str, effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"],
+    value: str | None = None, present: bool = True,
+) -> CheckResult:
+    """The node has the taint `key[=value]:effect` (or, with present: false, has not); `value`
+    unset matches any value."""
+    taints = ctx.core.read_node(ctx.node(node).container).spec.taints or []
+    found = any(t.key == key and t.effect == effect and (value is None or t.value == value) for t in taints)
+    shown = f"{key}{'=' + value if value is not None else ''}:{effect}"
+    if found == present:
+        return CheckResult(True, f"node {node} {'has' if present else 'has no'} taint {shown}")
+    return CheckResult(False, f"node {node} {'lacks' if present else 'still has'} taint {shown}")
 
 
 @CHECKS.register("node-drained")

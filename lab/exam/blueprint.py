@@ -54,8 +54,13 @@ def breaks(scenario: Scenario, variant: str | None) -> frozenset[str]:
             found.add(f"file:{node}:{fault.path}")
         if node and getattr(fault, "service", None):
             found.add(f"service:{node}:{fault.service}")
-        if getattr(fault, "manifest", None):
+        if fault.type == "edit-manifest":
             found.add(f"component:{fault.manifest}")
+        if fault.type == "reset-node":
+            found.add(f"node:{fault.node}")
+        if fault.type == "apply-object":
+            meta = fault.manifest.get("metadata", {})
+            found.add(f"object:{meta.get('namespace', 'default')}/{fault.manifest.get('kind')}/{meta.get('name')}")
         name = getattr(fault, "name", None)
         if isinstance(name, str) and fault.type != "delete-pods":
             kind = getattr(fault, "kind", None) or "Deployment"

@@ -26,3 +26,15 @@ def test_assign_creates_mappings() -> None:
     assign(obj, ".metadata.labels.app", "x")
     assert obj["spec"]["containers"][0]["securityContext"] == {"privileged": True}
     assert obj["metadata"] == {"labels": {"app": "x"}}
+
+
+def test_a_key_with_dots_is_written_in_quotes_in_brackets() -> None:
+    from lab.jsonpath import assign, lookup, parse
+
+    obj = {"data": {"application.conf": "mode=production\n"}}
+    assert parse('.data["application.conf"]') == parse(".data['application.conf']") == [
+        ("key", "data"), ("key", "application.conf")
+    ]
+    assert lookup(obj, '.data["application.conf"]') == "mode=production\n"
+    assign(obj, ".data['application.conf']", "mode=test\n")
+    assert obj["data"]["application.conf"] == "mode=test\n"

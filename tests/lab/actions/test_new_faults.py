@@ -114,3 +114,32 @@ def test_exec_grading() -> None:
     assert not _grade("x", 1, "bad address", None, None).passed
     assert not _grade("x", None, "", None, None).message.endswith("succeeded")
     assert not _grade("x", 0, "db: ERROR", None, "ERROR").passed
+
+
+def test_record_object_changes_nothing_and_records_absence_or_the_object(tmp_path: Path) -> None:
+    from lab.actions.objects import record_object_fault
+
+    ctx = ctx_with(tmp_path, objects={"node-reader": {"apiVersion": "v1", "kind": "ClusterRole", "metadata": {"name": "node-reader"}}})
+    record_object_fault(ctx, "ClusterRole", "node-reader", "rbac.authorization.k8s.io/v1", None)
+    record_object_fault(ctx, "Namespace", "shop-prod", "v1", None)
+    recorded = {e.name: e.manifest for e in ctx.ledger.entries()}
+    assert recorded["shop-prod"] is None and recorded["node-reader"]["metadata"]["name"] == "node-reader"
+    assert ctx.resources.applied == []
+
+
+def test_undo_of_an_absent_object_whose_kind_is_gone_is_done(tmp_path: Path) -> None:
+    from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+    from lab.errors import UndoFailed
+    from lab.undo import undo_object
+
+    ctx = ctx_with(tmp_path)
+
+    def unserved(api_version: str, kind: str):
+        raise ResourceNotFoundError(f"No matches found for {kind}")
+
+    ctx.resource = unserved  # type: ignore[method-assign]
+    gone = ObjectState(api_version="training.cka-lab.io/v1", object_kind="Website", namespace="web-team", name="shop", manifest=None)
+    undo_object(ctx, gone)  # its CustomResourceDefinition went, and every Website with it
+    with pytest.raises(UndoFailed, match="serves no Website"):
+        undo_object(ctx, gone.model_copy(update={"manifest": {"kind": "Website"}}))
