@@ -10,11 +10,23 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
-from rich.table import Table
 
 from lab.errors import LabError
+
+
+def _markdown(text: str):
+    # rich.markdown pulls in markdown-it and pygments (0.2-0.5 s): only the commands that
+    # print a task or a solution pay for it, not `check` or `status`
+    from rich.markdown import Markdown
+
+    return Markdown(text)
+
+
+def _table(**kwargs):
+    from rich.table import Table
+
+    return Table(**kwargs)
 
 app = typer.Typer(
     help="Break a real kind cluster the way the CKA exam does, then fix it. `cka-lab` alone opens the scenario browser.",
@@ -137,7 +149,7 @@ def list_scenarios(as_json: JsonOption = False) -> None:
         out.print_json(json.dumps(rows))
     else:
         # ids are what the user types: never cut; long titles and domains wrap instead
-        table = Table()
+        table = _table()
         table.add_column("id", no_wrap=True, min_width=max((len(r["id"]) for r in rows), default=2))
         table.add_column("title", overflow="fold", ratio=2)
         table.add_column("domain", overflow="fold", ratio=1)
@@ -173,7 +185,7 @@ def history(
     if not attempts:
         out.print("No attempts yet: `cka-lab start <scenario>` or `cka-lab exam`.")
         return
-    table = Table()
+    table = _table()
     table.add_column("ended", no_wrap=True)
     table.add_column("scenario", overflow="fold", ratio=2)
     table.add_column("result", overflow="fold", ratio=2)
@@ -215,7 +227,7 @@ def stats(as_json: JsonOption = False) -> None:
     if not per_domain:
         out.print("No attempts yet: `cka-lab start <scenario>` or `cka-lab exam`.")
         return
-    table = Table(title="Training record")
+    table = _table(title="Training record")
     for name in ("domain", "attempts", "success", "median time", "trend"):
         table.add_column(name, no_wrap=name != "domain", overflow="fold")
     for s in per_domain:
@@ -275,7 +287,7 @@ def _print_task(lab) -> None:
         return
     step = scenario.steps[state.step]
     out.rule(f"{scenario.title} — step {state.step + 1}/{len(scenario.steps)}: {step.title}")
-    out.print(Markdown(step.task))
+    out.print(_markdown(step.task))
     out.print(
         "\n[dim]kubectl: `cka-lab shell` (KUBECONFIG set, alias k) · node shell: `cka-lab ssh control-plane` · "
         "grade: `cka-lab check` · `cka-lab hint`[/dim]"
@@ -504,7 +516,7 @@ def hint() -> None:
         return
     number, text = revealed
     out.print(f"[bold]Hint {number}/{total}:[/bold] ", end="")
-    out.print(Markdown(text))
+    out.print(_markdown(text))
 
 
 @app.command()
@@ -514,7 +526,7 @@ def solution(yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask f
     lab.require_state()
     if not yes and sys.stdin.isatty() and not typer.confirm("Show the solution? It is counted in your summary"):
         raise typer.Exit(1)
-    out.print(Markdown(lab.reveal_solution()))
+    out.print(_markdown(lab.reveal_solution()))
 
 
 @app.command()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from lab.checks.result import CheckResult
 from lab.cluster.node import read_file
@@ -49,6 +51,16 @@ def node_heartbeat(ctx, node: NodeName, max_age: Seconds = 25) -> CheckResult:
     if age > max_age:
         return CheckResult(False, f"the kubelet on {node} last renewed its lease {age:.0f}s ago")
     return CheckResult(True, f"the kubelet on {node} renewed its lease {max(age, 0):.0f}s ago")
+
+
+@CHECKS.register("node-version")
+def node_version(ctx, node: NodeName, kubelet: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+$")]) -> CheckResult:
+    """The node's kubelet reports version `kubelet` (e.g. v1.34.0) to the API server, as
+    `kubectl get nodes` shows it: the kubelet was upgraded and restarted."""
+    reported = ctx.core.read_node(ctx.node(node).container).status.node_info.kubelet_version
+    if reported == kubelet:
+        return CheckResult(True, f"node {node} runs kubelet {reported}")
+    return CheckResult(False, f"node {node} runs kubelet {reported}, expected {kubelet}")
 
 
 @CHECKS.register("node-taint")
