@@ -92,7 +92,8 @@ def build_deb(deb: Deb, binary: Path, workdir: Path, outdir: Path) -> Path:
     outdir.mkdir(parents=True, exist_ok=True)
     out = outdir / deb.filename
     run_build(
-        ["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(root), str(out)],
+        # gzip -1: a tenth of the default level's time for a 15% larger package
+        ["dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", str(root), str(out)],
         context=f"building the {deb.package} package",
     )
     shutil.rmtree(root)

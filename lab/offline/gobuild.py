@@ -203,7 +203,8 @@ def build(spec: GoBuild, workdir: Path, bindir: Path) -> None:
     if imports:
         (src / "tools.go").write_text(tools)
     if spec.main_source:
-        main_dir = src / "cmd" / spec.name
+        # the wrapper main lives where its package path says (./cmd/etcd builds the binary etcd)
+        main_dir = src / next(p for p in spec.packages if p.startswith("./"))
         main_dir.mkdir(parents=True)
         (main_dir / "main.go").write_text(spec.main_source)
     go = go_binary()

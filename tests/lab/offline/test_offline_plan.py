@@ -86,3 +86,15 @@ def test_progress_lines_of_a_console() -> None:
     sink.write("[1/2] a: done")
     sink.write(" in 3s\n[2/2] b: cached\n")
     assert lines == ["[1/2] a: done in 3s", "[2/2] b: cached"]
+
+
+def test_another_etcd_release_writes_its_wrapper_main_where_its_package_is(monkeypatch, tmp_path) -> None:
+    commands = []
+    monkeypatch.setattr(gobuild, "go_binary", lambda: "/usr/bin/go")
+    monkeypatch.setattr(gobuild, "run_build", lambda argv, **_: commands.append(argv))
+    spec = gobuild.etcd_builds(UPGRADE.etcd)[0]
+    assert spec.name == f"etcd-{UPGRADE.etcd}"
+    gobuild.build(spec, tmp_path / "work", tmp_path / "bin")
+    assert (tmp_path / "work" / spec.name / "cmd" / "etcd" / "main.go").exists()
+    assert commands[-1][-1] == "./cmd/etcd"
+    assert f"require go.etcd.io/etcd/server/v3 {UPGRADE.etcd}" in (tmp_path / "work" / spec.name / "go.mod").read_text()
