@@ -651,14 +651,24 @@ def setup() -> None:
 
 
 @offline_app.command("prepare")
-def offline_prepare() -> None:
+def offline_prepare(
+    release: Annotated[
+        Optional[list[str]],  # noqa: UP007
+        typer.Option(help="Also build this pinned Kubernetes release (node image, images, apt packages)."),
+    ] = None,
+    all_releases: Annotated[bool, typer.Option("--all", help="Also build every other pinned release.")] = False,
+) -> None:
     """Docker engine, kind, node image and workload images, built from package registries (cached)."""
-    from lab.offline.prepare import prepare
+    from lab.offline.prepare import extra_releases, prepare
     from lab.settings import load
 
-    timings = prepare(err)
+    releases = extra_releases(release or (), all_releases)
+    timings = prepare(err, releases)
     total = sum(timings.values())
-    out.print(f"offline build ready in {total:.0f}s; node image: {load().node_image}")
+    configured = load()
+    out.print(f"offline build ready in {total:.0f}s; node image: {configured.node_image}")
+    for r in releases:
+        out.print(f"node image of Kubernetes {r.kubernetes}: {configured.node_image_for(r.kubernetes)}")
 
 
 def main() -> None:

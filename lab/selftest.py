@@ -171,7 +171,7 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
         report.append(line)
         progress(line)
 
-    lab.cluster.ensure(scenario.cluster.workers, progress)
+    lab.cluster.ensure(scenario.cluster.workers, progress, scenario.cluster.kubernetes)
     if len(lab.ledger) or lab.state():
         lab.reset(progress)
     lab.cluster.wait_until_healthy(progress=progress)

@@ -196,7 +196,7 @@ class Lab:
         snapshot = self.state_dir / "scenario" / pending.name
         snapshot.parent.mkdir(mode=0o700, exist_ok=True)
         pending.replace(snapshot)
-        self.cluster.ensure(scenario.cluster.workers, progress)
+        self.cluster.ensure(scenario.cluster.workers, progress, scenario.cluster.kubernetes)
         checkpoint()
         self._ctx = None
         self.cluster.wait_until_healthy(progress=progress)

@@ -18,6 +18,10 @@ class Settings(BaseModel):
     node_image: str = Field(default=versions.OFFICIAL_NODE_IMAGE)
     """kind node image for every node of the lab cluster (default: kind's official image)."""
 
+    node_images: dict[str, str] = Field(default_factory=dict)
+    """Node images of the other pinned releases (Kubernetes version -> image), written by
+    `cka-lab offline prepare --release`; a release missing here runs kind's official image."""
+
     kind_binary: str | None = None
     """Path of the kind binary; unset means PATH, then the cache, then a pinned install."""
 
@@ -27,6 +31,17 @@ class Settings(BaseModel):
 
     workload_images: list[str] = Field(default_factory=list)
     """Images preloaded into the cluster from the local Docker engine (filled by the offline build)."""
+
+
+    def node_image_for(self, kubernetes: str | None = None) -> str:
+        """The node image of a pinned release (None: the default release, `node_image`)."""
+        if kubernetes in (None, versions.KUBERNETES_VERSION):
+            return self.node_image
+        return self.node_images.get(kubernetes) or versions.release(kubernetes).official_node_image
+
+    def is_offline(self) -> bool:
+        """The default release's node image is one the offline build made."""
+        return self.node_image.startswith("cka-lab/node:")
 
 
 _ENV_KEYS = {
@@ -60,7 +75,8 @@ def load(config_path: Path | None = None) -> Settings:
 
 
 def save(updates: dict, config_path: Path | None = None) -> Path:
-    """Merge updates into the settings file (a flat TOML table of strings and string lists)."""
+    """Merge updates into the settings file (a flat TOML table of strings, string lists and
+    string-to-string tables)."""
     path = config_path or paths.config_file()
     data: dict = tomllib.loads(path.read_text()) if path.exists() else {}
     data.update(updates)
@@ -69,6 +85,9 @@ def save(updates: dict, config_path: Path | None = None) -> Path:
         if isinstance(value, list):
             items = ", ".join(_toml_str(v) for v in value)
             lines.append(f"{key} = [{items}]")
+        elif isinstance(value, dict):
+            items = ", ".join(f"{_toml_str(str(k))} = {_toml_str(str(v))}" for k, v in value.items())
+            lines.append(f"{key} = {{ {items} }}" if items else f"{key} = {{}}")
         else:
             lines.append(f"{key} = {_toml_str(str(value))}")
     path.parent.mkdir(parents=True, exist_ok=True)

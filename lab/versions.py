@@ -1,5 +1,9 @@
 """Every pinned version lives here, so one edit moves the whole lab (and the offline build) together."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 KIND_VERSION = "v0.30.0"
 """The kind release cka-lab drives; its default node image is the one below."""
 
@@ -18,3 +22,68 @@ COREDNS_VERSION = "v1.12.1"
 PAUSE_VERSION = "3.10.1"
 CRICTL_VERSION = "v1.34.0"
 DEBIAN_SUITE = "bookworm"
+
+HELM_VERSION = "v3.19.5"
+"""helm.sh/helm/v3 release put on the nodes (built against the v0.34 Kubernetes libraries)."""
+
+UPGRADE_FROM_KUBERNETES_VERSION = "v1.33.4"
+"""The release upgrade scenarios start from (one minor below KUBERNETES_VERSION). v1.33.4 is the
+1.33 release kind KIND_VERSION published a node image for."""
+
+UPGRADE_FROM_OFFICIAL_NODE_IMAGE = (
+    "kindest/node:v1.33.4@sha256:25a6018e48dfcaee478f4a59af81157a437f15e6e140bf103f85a2e7cd0cbbf2"
+)
+"""The node image published with KIND_VERSION for UPGRADE_FROM_KUBERNETES_VERSION (its release notes)."""
+
+DEB_REVISION = "1.1"
+"""Debian revision of the Kubernetes packages, as the upstream package repository names them."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """One Kubernetes release the lab can run, with what its kubeadm asks for."""
+
+    kubernetes: str
+    official_node_image: str
+    etcd: str
+    """etcd module version (its image tag is `etcd_image_tag`)."""
+    etcd_image_tag: str
+    coredns: str
+    pause: str
+
+    @property
+    def minor(self) -> str:
+        """"v1.34" of "v1.34.0"."""
+        return ".".join(self.kubernetes.split(".")[:2])
+
+    @property
+    def deb_version(self) -> str:
+        """"1.34.0-1.1": the version the upstream package repository gives its packages."""
+        return f"{self.kubernetes.lstrip('v')}-{DEB_REVISION}"
+
+    @property
+    def apt_source(self) -> str:
+        """The upstream package repository line for this release's minor (online nodes)."""
+        return (
+            "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] "
+            f"https://pkgs.k8s.io/core:/stable:/{self.minor}/deb/ /"
+        )
+
+
+RELEASES: dict[str, Release] = {
+    KUBERNETES_VERSION: Release(
+        KUBERNETES_VERSION, OFFICIAL_NODE_IMAGE, ETCD_VERSION, ETCD_IMAGE_TAG, COREDNS_VERSION, PAUSE_VERSION
+    ),
+    # `kubeadm config images list` of v1.33.4: etcd 3.5.21-0, coredns v1.12.0, pause 3.10
+    UPGRADE_FROM_KUBERNETES_VERSION: Release(
+        UPGRADE_FROM_KUBERNETES_VERSION, UPGRADE_FROM_OFFICIAL_NODE_IMAGE, "v3.5.21", "3.5.21-0", "v1.12.0", "3.10"
+    ),
+}
+"""Every release a scenario may ask for; the first is the default."""
+
+DEFAULT_RELEASE = RELEASES[KUBERNETES_VERSION]
+
+
+def release(version: str | None) -> Release:
+    """The pinned release `version` names (None: the default), or KeyError."""
+    return RELEASES[version or KUBERNETES_VERSION]

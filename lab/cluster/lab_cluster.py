@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab import paths
+from lab import paths, versions
 from lab.atomic import write_atomic
 from lab.cluster import kindbin
 from lab.cluster.api import transient_api_errors
@@ -140,15 +140,16 @@ class LabCluster:
             + FAST_NODE_MONITOR
         )
 
-    def create(self, workers: int = 1, progress: Progress = _quiet) -> None:
+    def create(self, workers: int = 1, progress: Progress = _quiet, kubernetes: str | None = None) -> None:
         kind = self.kind()
+        image = self.node_image(kubernetes, progress)
         config = self.state_dir / "kind-config.yaml"
         config.write_text(self.config_yaml(workers))
         argv = [
-            kind, "create", "cluster", "--name", self.name, "--image", self.settings.node_image,
+            kind, "create", "cluster", "--name", self.name, "--image", image,
             "--config", str(config), "--kubeconfig", str(self.kubeconfig), "--wait", "0s",
         ]
-        progress(f"creating kind cluster '{self.name}' ({1 + workers} nodes, image {self.settings.node_image})")
+        progress(f"creating kind cluster '{self.name}' ({1 + workers} nodes, image {image})")
         proc = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **self._env()}
         )
@@ -169,6 +170,50 @@ class LabCluster:
         identity = self.identity()
         write_atomic(self.ownership_record, json.dumps({"name": self.name, "containers": identity.containers if identity else []}))
         self.kubeconfig.chmod(0o600)
+        from lab.cluster.helmbin import ensure_helm_on_node
+
+        for node in self.nodes():
+            if node.role == "control-plane":
+                ensure_helm_on_node(node, progress)
+
+    def node_image(self, kubernetes: str | None, progress: Progress = _quiet) -> str:
+        """The node image of a pinned release. On an offline machine a release not built yet is
+        built now (`cka-lab offline prepare --release`), once."""
+        image = self.settings.node_image_for(kubernetes)
+        if kubernetes in (None, versions.KUBERNETES_VERSION) or not self.settings.is_offline():
+            return image
+        from lab.offline.images import image_present
+
+        if kubernetes in self.settings.node_images and image_present(image):
+            return image
+        from lab.offline.prepare import prepare_release_for
+
+        image = prepare_release_for(kubernetes, progress)
+        self.settings = self.settings.model_copy(
+            update={"node_images": {**self.settings.node_images, kubernetes: image}}
+        )
+        return image
+
+    def running_releases(self) -> set[str | None]:
+        """The Kubernetes release each node runs (its kubelet binary; the version in its node
+        image's tag where that does not answer; None where neither tells)."""
+        found: set[str | None] = set()
+        images = dict(
+            line.split("\t", 1)
+            for line in run(
+                ["docker", "ps", "-a", "--filter", f"label={KIND_CLUSTER_LABEL}={self.name}",
+                 "--format", "{{.Names}}\t{{.Image}}"]
+            ).stdout.splitlines()
+            if "\t" in line
+        )
+        for node in self.nodes():
+            try:
+                out = node.run(["kubelet", "--version"], check=False, timeout=30)
+                version = kubelet_version(out.stdout) if out.returncode == 0 else None
+            except ClusterError:
+                version = None
+            found.add(version or image_release(images.get(node.container, "")))
+        return found
 
     def delete(self, progress: Progress = _quiet) -> None:
         if not self.exists():
@@ -180,8 +225,10 @@ class LabCluster:
         self.ownership_record.unlink(missing_ok=True)
         self.kubeconfig.unlink(missing_ok=True)
 
-    def ensure(self, workers: int = 1, progress: Progress = _quiet) -> bool:
-        """Create the cluster, or reuse ours if it has enough workers. True when created."""
+    def ensure(self, workers: int = 1, progress: Progress = _quiet, kubernetes: str | None = None) -> bool:
+        """Create the cluster, or reuse ours if it has enough workers and runs the release asked
+        for (None: the default release); one running another release is re-created. True when
+        created."""
         recorded = self.recorded_identity()
         if recorded is not None and recorded.name != self.name and LabCluster(
             self.settings.model_copy(update={"cluster_name": recorded.name}), self.state_dir
@@ -194,9 +241,15 @@ class LabCluster:
             )
         if self.exists():
             self.assert_owned()
+            self.start_stopped_nodes(progress)
+            mismatch = release_mismatch(kubernetes or versions.KUBERNETES_VERSION, self.running_releases())
+            if mismatch:
+                progress(f"{mismatch}: re-creating it")
+                self.delete(progress)
+                self.create(workers, progress, kubernetes)
+                return True
             have = sum(1 for n in self.nodes() if n.role == "worker")
             if have >= workers:
-                self.start_stopped_nodes(progress)
                 progress(f"reusing kind cluster '{self.name}' ({len(self.nodes())} nodes)")
                 self.refresh_kubeconfig()
                 return False
@@ -204,7 +257,7 @@ class LabCluster:
                 f"the lab cluster has {have} worker(s) and this scenario needs {workers}",
                 hint="run `cka-lab down` and start again to re-create it with more workers",
             )
-        self.create(workers, progress)
+        self.create(workers, progress, kubernetes)
         return True
 
     def start_stopped_nodes(self, progress: Progress) -> None:
@@ -337,6 +390,27 @@ class LabCluster:
                 core.delete_namespaced_config_map(name, namespace)
             except Exception:
                 pass  # a leftover probe is harmless; the next probe replaces it
+
+
+def kubelet_version(output: str) -> str | None:
+    """"v1.34.0" of `kubelet --version` ("Kubernetes v1.34.0")."""
+    words = output.split()
+    return words[1] if len(words) >= 2 and words[0] == "Kubernetes" and words[1].startswith("v") else None
+
+
+def image_release(image: str) -> str | None:
+    """The Kubernetes version in a node image's tag (kindest/node:v1.33.4@sha256:…, cka-lab/node:v1.34.0)."""
+    _, colon, tag = image.split("@", 1)[0].rpartition(":")
+    return tag if colon and "/" not in tag and tag.startswith("v1.") else None
+
+
+def release_mismatch(wanted: str, running: set[str | None]) -> str | None:
+    """Why the lab cluster cannot serve a scenario that needs `wanted`, or None. Nodes whose
+    release is unknown (a node image of one's own) do not count."""
+    known = sorted(v for v in running if v)
+    if not known or known == [wanted]:
+        return None
+    return f"this scenario needs Kubernetes {wanted}; the lab cluster runs {' and '.join(known)}"
 
 
 def _pod_ready(pod) -> bool:

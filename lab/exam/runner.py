@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from lab import trust
+from lab.versions import KUBERNETES_VERSION
 from lab.actions.objects import apply_objects
 from lab.atomic import read_model, write_atomic
 from lab.checks import run_checks
@@ -30,6 +31,17 @@ Progress = Callable[[str], None]
 
 BROKEN_WAIT = 180
 """Seconds every task's faults may take to show (a node turns NotReady after its grace period)."""
+
+
+def exam_release(scenarios: list[Scenario]) -> str | None:
+    """The Kubernetes release an exam's shared cluster runs: the one its tasks agree on."""
+    releases = sorted({s.cluster.kubernetes or KUBERNETES_VERSION for s in scenarios})
+    if len(releases) > 1:
+        raise LabError(
+            f"the exam's tasks need different Kubernetes releases ({', '.join(releases)}) and share one cluster",
+            title="Exam not possible",
+        )
+    return releases[0] if releases else None
 
 
 def _quiet(_: str) -> None:
@@ -110,7 +122,7 @@ class Exam:
                     domain=scenario.domain, points=scenario.exam.points, namespace=scenario.exam.namespace,
                 ))
                 scenarios.append(scenario)
-            lab.cluster.ensure(max(s.cluster.workers for s in scenarios), progress)
+            lab.cluster.ensure(max(s.cluster.workers for s in scenarios), progress, exam_release(scenarios))
             lab._ctx = None
             lab.cluster.wait_until_healthy(progress=progress)
             images = sorted({image for s in scenarios for image in s.images})

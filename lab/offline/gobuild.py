@@ -1,5 +1,5 @@
-"""Go-built tools of the offline path: kind, Kubernetes, etcd, CoreDNS and crictl, each from its
-Go module through the module proxy, in a small wrapper module of its own."""
+"""Go-built tools of the offline path: kind, Kubernetes, etcd, CoreDNS, crictl and helm, each from
+its Go module through the module proxy, in a small wrapper module of its own."""
 
 from __future__ import annotations
 
@@ -42,15 +42,16 @@ class GoBuild:
         }
 
 
-def _staging_version() -> str:
-    """The published twin of KUBERNETES_VERSION's staging modules (v1.34.0 -> v0.34.0)."""
-    return "v0." + ".".join(versions.KUBERNETES_VERSION.lstrip("v").split(".")[1:])
+def _staging_version(version: str = versions.KUBERNETES_VERSION) -> str:
+    """The published twin of a Kubernetes release's staging modules (v1.34.0 -> v0.34.0)."""
+    return "v0." + ".".join(version.lstrip("v").split(".")[1:])
 
 
-def kubernetes_build() -> GoBuild:
-    version = versions.KUBERNETES_VERSION
+def kubernetes_build(version: str = versions.KUBERNETES_VERSION) -> GoBuild:
+    """All components of one Kubernetes release; the default release's build keeps its name,
+    another release's is named after its version (it builds into its own bin dir)."""
     major, minor = version.lstrip("v").split(".")[:2]
-    staging = _staging_version()
+    staging = _staging_version(version)
     pkg = "k8s.io/component-base/version"
     client = "k8s.io/client-go/pkg/version"
     ldflags = " ".join(
@@ -70,7 +71,7 @@ def kubernetes_build() -> GoBuild:
         ]
     )
     return GoBuild(
-        name="kubernetes",
+        name="kubernetes" if version == versions.KUBERNETES_VERSION else f"kubernetes-{version}",
         module="k8s.io/kubernetes",
         version=version,
         packages=tuple(
@@ -116,21 +117,51 @@ func main() { etcdmain.Main(os.Args) }
 """
 
 
+def etcd_builds(version: str = versions.ETCD_VERSION) -> list[GoBuild]:
+    """etcd, etcdctl and etcdutl of one etcd release (named after it unless it is the default's)."""
+    suffix = "" if version == versions.ETCD_VERSION else f"-{version}"
+    return [
+        GoBuild("etcd" + suffix, "go.etcd.io/etcd/server/v3", version, ("./cmd/etcd",), main_source=ETCD_MAIN),
+        GoBuild("etcdctl" + suffix, "go.etcd.io/etcd/etcdctl/v3", version, ("go.etcd.io/etcd/etcdctl/v3",)),
+        # etcd 3.6 restores snapshots with etcdutl (etcdctl snapshot restore is gone)
+        GoBuild("etcdutl" + suffix, "go.etcd.io/etcd/etcdutl/v3", version, ("go.etcd.io/etcd/etcdutl/v3",)),
+    ]
+
+
+def coredns_build(version: str = versions.COREDNS_VERSION) -> GoBuild:
+    suffix = "" if version == versions.COREDNS_VERSION else f"-{version}"
+    return GoBuild("coredns" + suffix, "github.com/coredns/coredns", version, ("github.com/coredns/coredns",))
+
+
+def helm_build() -> GoBuild:
+    internal = "helm.sh/helm/v3/internal/version"
+    return GoBuild(
+        "helm",
+        "helm.sh/helm/v3",
+        versions.HELM_VERSION,
+        ("helm.sh/helm/v3/cmd/helm",),
+        ldflags=f"-s -w -X {internal}.version={versions.HELM_VERSION} -X {internal}.gitTreeState=clean",
+    )
+
+
+def release_builds(release: versions.Release) -> list[GoBuild]:
+    """What another release needs beyond the default release's builds (its own Kubernetes, and
+    the etcd and CoreDNS its kubeadm asks for when they differ)."""
+    builds = [kubernetes_build(release.kubernetes)]
+    if release.etcd != versions.ETCD_VERSION:
+        builds += etcd_builds(release.etcd)
+    if release.coredns != versions.COREDNS_VERSION:
+        builds.append(coredns_build(release.coredns))
+    return builds
+
+
 def component_builds() -> list[GoBuild]:
     return [
         GoBuild("kind", "sigs.k8s.io/kind", versions.KIND_VERSION, ("sigs.k8s.io/kind",)),
         kubernetes_build(),
-        GoBuild(
-            "etcd",
-            "go.etcd.io/etcd/server/v3",
-            versions.ETCD_VERSION,
-            ("./cmd/etcd",),
-            main_source=ETCD_MAIN,
-        ),
-        GoBuild("etcdctl", "go.etcd.io/etcd/etcdctl/v3", versions.ETCD_VERSION, ("go.etcd.io/etcd/etcdctl/v3",)),
-        # etcd 3.6 restores snapshots with etcdutl (etcdctl snapshot restore is gone)
-        GoBuild("etcdutl", "go.etcd.io/etcd/etcdutl/v3", versions.ETCD_VERSION, ("go.etcd.io/etcd/etcdutl/v3",)),
-        GoBuild("coredns", "github.com/coredns/coredns", versions.COREDNS_VERSION, ("github.com/coredns/coredns",)),
+        *etcd_builds(),
+        coredns_build(),
+        helm_build(),
         GoBuild(
             "crictl",
             "sigs.k8s.io/cri-tools",
@@ -172,7 +203,8 @@ def build(spec: GoBuild, workdir: Path, bindir: Path) -> None:
     if imports:
         (src / "tools.go").write_text(tools)
     if spec.main_source:
-        main_dir = src / "cmd" / spec.name
+        # the wrapper main lives where its package path says (./cmd/etcd builds the binary etcd)
+        main_dir = src / next(p for p in spec.packages if p.startswith("./"))
         main_dir.mkdir(parents=True)
         (main_dir / "main.go").write_text(spec.main_source)
     go = go_binary()

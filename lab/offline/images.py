@@ -40,9 +40,14 @@ def _scratch_binary(tag: str, binary: Path, dest: str, entrypoint: bool = False)
     return ImageRecipe((tag,), "\n".join(lines) + "\n", {binary.name: binary})
 
 
-def component_images(bindir: Path) -> list[ImageRecipe]:
-    """Images `kubeadm config images list` names for KUBERNETES_VERSION, plus the pod network."""
-    k8s = versions.KUBERNETES_VERSION
+KIND_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10"
+"""The sandbox image kind's containerd config pins."""
+
+
+def component_images(bindir: Path, release: versions.Release = versions.DEFAULT_RELEASE) -> list[ImageRecipe]:
+    """Images `kubeadm config images list` names for `release` (binaries from `bindir`), plus
+    the pod network."""
+    k8s = release.kubernetes
     recipes = [
         _scratch_binary(f"registry.k8s.io/{name}:{k8s}", bindir / name, f"/usr/local/bin/{name}")
         for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
@@ -56,7 +61,7 @@ def component_images(bindir: Path) -> list[ImageRecipe]:
     )
     recipes.append(
         ImageRecipe(
-            (f"registry.k8s.io/etcd:{versions.ETCD_IMAGE_TAG}",),
+            (f"registry.k8s.io/etcd:{release.etcd_image_tag}",),
             f"FROM scratch\n{SCRATCH_PATH}\nCOPY etcd etcdctl etcdutl /usr/local/bin/\n"
             'ENTRYPOINT ["/usr/local/bin/etcd"]\n',
             {"etcd": bindir / "etcd", "etcdctl": bindir / "etcdctl", "etcdutl": bindir / "etcdutl"},
@@ -64,7 +69,7 @@ def component_images(bindir: Path) -> list[ImageRecipe]:
     )
     recipes.append(
         ImageRecipe(
-            (f"registry.k8s.io/coredns/coredns:{versions.COREDNS_VERSION}",),
+            (f"registry.k8s.io/coredns/coredns:{release.coredns}",),
             'FROM scratch\nCOPY coredns /coredns\nEXPOSE 53 53/udp\nENTRYPOINT ["/coredns"]\n',
             {"coredns": bindir / "coredns"},
         )
@@ -72,7 +77,7 @@ def component_images(bindir: Path) -> list[ImageRecipe]:
     recipes.append(
         ImageRecipe(
             # the sandbox image kubeadm names and the one kind's containerd config pins
-            (f"registry.k8s.io/pause:{versions.PAUSE_VERSION}", "registry.k8s.io/pause:3.10"),
+            tuple(dict.fromkeys((f"registry.k8s.io/pause:{release.pause}", KIND_SANDBOX_IMAGE))),
             'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n',
             {"pause": bindir / "pause"},
         )

@@ -10,15 +10,45 @@ from pathlib import Path
 
 from lab import versions
 from lab.errors import CommandError
+from lab.offline.debs import NODE_APT_DIR, NODE_APT_SOURCE
 from lab.offline.images import FILES, PODNET_IMAGE
 from lab.imageref import containerd_name
 from lab.shell import BUILD_TIMEOUT, run_build
 from lab.wait import wait_until
 
 NODE_ROOTFS_IMAGE = "cka-lab/node-rootfs:" + versions.DEBIAN_SUITE
-OFFLINE_NODE_IMAGE = f"cka-lab/node:{versions.KUBERNETES_VERSION}"
 NODE_WRAPPER_PATH = "/usr/local/sbin/cka-lab-runc"
-NODE_BINARIES = ("kubeadm", "kubelet", "kubectl", "crictl", "etcdctl", "etcdutl")
+NODE_BINARIES = ("kubeadm", "kubelet", "kubectl", "crictl", "etcdctl", "etcdutl", "helm")
+PACKAGED = ("kubeadm", "kubelet", "kubectl")
+"""Installed in /usr/bin, as plain files or (in a node image with the apt repository) by dpkg."""
+
+
+def node_image_name(kubernetes: str = versions.KUBERNETES_VERSION) -> str:
+    return f"cka-lab/node:{kubernetes}"
+
+
+OFFLINE_NODE_IMAGE = node_image_name()
+
+
+def node_binaries(sources: dict[str, Path], packaged: bool) -> dict[str, Path]:
+    """Where each binary goes in the node image (relative path -> source). With `packaged`,
+    kubeadm, kubelet and kubectl come from their packages instead."""
+    placed = {}
+    for name in NODE_BINARIES:
+        if name in PACKAGED:
+            if not packaged:
+                placed[f"usr/bin/{name}"] = sources[name]
+        else:
+            placed[f"usr/local/bin/{name}"] = sources[name]
+    return placed
+
+
+def install_packages_script(debs: list[str]) -> str:
+    """Install the release's packages with dpkg (so `apt-get install kubeadm=<newer>` upgrades
+    them as on a kubeadm node) and hold them, as the upstream install guide does."""
+    paths = " ".join(f"{NODE_APT_DIR}/{deb}" for deb in debs)
+    names = " ".join(dict.fromkeys(deb.split("_")[0] for deb in debs))
+    return f"set -eux\ndpkg -i {paths}\napt-mark hold {names}\n"
 
 # The same clean-up and service set-up as kind's base image Dockerfile.
 SETUP_SCRIPT = r"""set -eux
@@ -65,7 +95,14 @@ def containerd_config(base_files: Path, with_runtime_shim: bool) -> str:
     return config
 
 
-def assemble_tree(tree: Path, base_files: Path, bindir: Path, with_runtime_shim: bool) -> None:
+def assemble_tree(
+    tree: Path,
+    base_files: Path,
+    binaries: dict[str, Path],
+    with_runtime_shim: bool,
+    kubernetes: str = versions.KUBERNETES_VERSION,
+    apt_repo: Path | None = None,
+) -> None:
     """Lay out the files the node image adds on top of the Debian root filesystem."""
     if tree.exists():
         shutil.rmtree(tree)
@@ -74,20 +111,22 @@ def assemble_tree(tree: Path, base_files: Path, bindir: Path, with_runtime_shim:
     for path in [tree, *tree.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     (tree / "etc" / "containerd" / "config.toml").write_text(containerd_config(base_files, with_runtime_shim))
-    usr_bin = tree / "usr" / "bin"
-    usr_bin.mkdir(parents=True, exist_ok=True)
-    for name in ("kubeadm", "kubelet", "kubectl"):
-        shutil.copy2(bindir / name, usr_bin / name)
-    local_bin = tree / "usr" / "local" / "bin"
-    for name in ("crictl", "etcdctl", "etcdutl"):
-        shutil.copy2(bindir / name, local_bin / name)
+    for relative, source in binaries.items():
+        (tree / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, tree / relative)
+        (tree / relative).chmod(0o755)
+    if apt_repo is not None:
+        shutil.copytree(apt_repo, tree / NODE_APT_DIR.lstrip("/"))
+        sources = tree / "etc" / "apt" / "sources.list.d" / "kubernetes.list"
+        sources.parent.mkdir(parents=True, exist_ok=True)
+        sources.write_text(NODE_APT_SOURCE)
     if with_runtime_shim:
         sbin = tree / "usr" / "local" / "sbin"
         sbin.mkdir(parents=True, exist_ok=True)
         shutil.copy2(FILES / "runc-wrapper.sh", sbin / Path(NODE_WRAPPER_PATH).name)
         (sbin / Path(NODE_WRAPPER_PATH).name).chmod(0o755)
     kind_dir = tree / "kind"
-    (kind_dir / "version").write_text(versions.KUBERNETES_VERSION)
+    (kind_dir / "version").write_text(kubernetes)
     manifests = kind_dir / "manifests"
     manifests.mkdir(parents=True, exist_ok=True)
     cni = (FILES / "default-cni.yaml").read_text().replace("{{IMAGE}}", PODNET_IMAGE)
@@ -95,30 +134,48 @@ def assemble_tree(tree: Path, base_files: Path, bindir: Path, with_runtime_shim:
     shutil.copy2(FILES / "default-storage.yaml", manifests / "default-storage.yaml")
 
 
-def build_node_image(workdir: Path, base_files: Path, bindir: Path, preload: list[str], with_runtime_shim: bool) -> None:
-    context = workdir / "node-image"
+def build_node_image(
+    workdir: Path,
+    base_files: Path,
+    binaries: dict[str, Path],
+    preload: list[str],
+    with_runtime_shim: bool,
+    kubernetes: str = versions.KUBERNETES_VERSION,
+    apt_repo: Path | None = None,
+    debs: list[str] | None = None,
+) -> None:
+    """The node image of `kubernetes`; with `apt_repo`, the repository is inside it and `debs`
+    (files of that repository) are installed with dpkg."""
+    image = node_image_name(kubernetes)
+    context = workdir / f"node-image-{kubernetes}"
     tree = context / "tree"
-    assemble_tree(tree, base_files, bindir, with_runtime_shim)
+    assemble_tree(tree, base_files, binaries, with_runtime_shim, kubernetes, apt_repo)
     (context / "setup.sh").write_text(SETUP_SCRIPT)
+    install = ""
+    if debs:
+        (context / "packages.sh").write_text(install_packages_script(debs))
+        install = "COPY packages.sh /tmp/packages.sh\nRUN bash /tmp/packages.sh && rm /tmp/packages.sh\n"
     (context / "Dockerfile").write_text(
         f"FROM {NODE_ROOTFS_IMAGE}\n"
         "COPY tree/ /\n"
-        "COPY setup.sh /tmp/setup.sh\n"
+        + install
+        + "COPY setup.sh /tmp/setup.sh\n"
         "RUN bash /tmp/setup.sh && rm /tmp/setup.sh\n"
         "ENV container=docker\n"
         "STOPSIGNAL SIGRTMIN+3\n"
         'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]\n'
     )
-    stage = OFFLINE_NODE_IMAGE + "-stage"
-    run_build(["docker", "build", "-q", "-t", stage, str(context)], context="building the node image")
-    preload_images(stage, preload)
+    stage = image + "-stage"
+    run_build(["docker", "build", "-q", "-t", stage, str(context)], context=f"building the node image {image}")
+    preload_images(stage, preload, image)
     run_build(["docker", "rmi", stage], check=False)
     shutil.rmtree(context)
 
 
-def preload_images(stage: str, images: list[str]) -> None:
-    """Import images into the node's containerd (content only, unpacked on first use), commit."""
-    name = "cka-lab-node-preload"
+def preload_images(stage: str, images: list[str], image: str = OFFLINE_NODE_IMAGE) -> None:
+    """Import images into the node's containerd (content only, unpacked on first use), commit
+    the result as `image`."""
+    name = "cka-lab-node-preload-" + image.rsplit(":", 1)[-1].replace(".", "-")
     run_build(["docker", "rm", "-f", name], check=False)
     run_build(["docker", "run", "-d", "--name", name, "--privileged", "--entrypoint", "containerd", stage])
     try:
@@ -144,6 +201,6 @@ def preload_images(stage: str, images: list[str]) -> None:
             raise CommandError(["ctr", "images", "list"], 1, f"images missing after import: {missing}")
         run_build(["docker", "stop", "-t", "30", name])
         run_build(["docker", "commit", "--change", 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
-             "--change", "CMD []", name, OFFLINE_NODE_IMAGE])
+             "--change", "CMD []", name, image])
     finally:
         run_build(["docker", "rm", "-f", name], check=False)

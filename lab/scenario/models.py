@@ -49,6 +49,19 @@ class Cluster(_Strict):
     workers: int = Field(default=1, ge=0, le=3)
     """Worker nodes besides the control-plane node."""
 
+    kubernetes: str | None = None
+    """Kubernetes release of every node: one of the lab's pinned releases (an upgrade scenario
+    starts one minor below the default); unset means the default release."""
+
+    @field_validator("kubernetes")
+    @classmethod
+    def _pinned(cls, value: str | None) -> str | None:
+        from lab.versions import RELEASES
+
+        if value is not None and value not in RELEASES:
+            raise ValueError(f"{value!r} is not a pinned Kubernetes release ({', '.join(RELEASES)})")
+        return value
+
 
 TOKEN_FORMS = (
     "cluster, node:<node>, component:<name>, namespace:<name>, object:<namespace>/<kind>/<name>, "
