@@ -20,6 +20,13 @@ ValueKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\[\]-]+$", max_length=200
 HELM = "helm --kubeconfig /etc/kubernetes/admin.conf"
 
 
+def ensure_helm(node) -> None:
+    """helm on the node (copied in where its image has none), before a Helm task uses it."""
+    from lab.cluster.helmbin import ensure_helm_on_node
+
+    ensure_helm_on_node(node)
+
+
 def helm_command(release: str, chart: str, namespace: str, values: dict[str, str], wait: bool) -> str:
     """The `helm upgrade --install` command line (pure, for the tests)."""
     parts = [HELM, "upgrade", "--install", shlex.quote(release), shlex.quote(chart),
@@ -48,4 +55,6 @@ def helm_release(
     if namespace in ("default", "kube-system", "kube-public", "kube-node-lease"):
         raise LabError(f"helm-release needs a namespace of its own, not {namespace}", title="Fault cannot apply")
     record_object(ctx, "v1", "Namespace", namespace, None)
-    ctx.node(node).sh(helm_command(release, chart, namespace, values, wait), timeout=180)
+    target = ctx.node(node)
+    ensure_helm(target)
+    target.sh(helm_command(release, chart, namespace, values, wait), timeout=180)

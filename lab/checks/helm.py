@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from lab.actions.helm import HELM, NamespaceName, ReleaseName
+from lab.actions.helm import HELM, NamespaceName, ReleaseName, ensure_helm
 from lab.checks.result import CheckResult
 from lab.params import NodeName
 from lab.registry import CHECKS
@@ -25,7 +25,9 @@ def helm_release_status(
 ) -> CheckResult:
     """The release's current revision has `status` (`helm status`), and the release has at
     least `min_revision` revisions (a rollback adds one)."""
-    out = ctx.node(node).sh(
+    target = ctx.node(node)
+    ensure_helm(target)
+    out = target.sh(
         f"{HELM} status {shlex.quote(release)} --namespace {shlex.quote(namespace)} -o json", check=False, timeout=30
     )
     if out.returncode != 0:

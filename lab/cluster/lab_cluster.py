@@ -18,7 +18,7 @@ from lab.atomic import write_atomic
 from lab.cluster import kindbin
 from lab.cluster.api import transient_api_errors
 from lab.cluster.node import Node
-from lab.errors import ClusterError, CommandError, SafetyError, TimedOut
+from lab.errors import ClusterError, CommandError, LabError, SafetyError, TimedOut
 from lab.imageref import containerd_name
 from lab.ledger import ClusterIdentity
 from lab.settings import Settings
@@ -174,7 +174,11 @@ class LabCluster:
 
         for node in self.nodes():
             if node.role == "control-plane":
-                ensure_helm_on_node(node, progress)
+                try:
+                    ensure_helm_on_node(node, progress)
+                except LabError as exc:
+                    # only Helm tasks need it; they get it (or say why not) when they start
+                    progress(f"helm is not on {node.short_name} yet: {exc.message}")
 
     def node_image(self, kubernetes: str | None, progress: Progress = _quiet) -> str:
         """The node image of a pinned release. On an offline machine a release not built yet is

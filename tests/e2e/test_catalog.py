@@ -17,6 +17,14 @@ FAMILIES = {
     "control-plane": ("apiserver-down", "unknown-flag"),
     "workloads": ("rollout-rollback", None),
     "maintenance": ("node-maintenance", None),
+    "membership": ("join-worker", "wrong-ca-hash"),
+    "access": ("rbac-access", "binding-wrong-namespace"),
+    "kustomize": ("kustomize-overlay", None),
+    "helm": ("helm-release", "rollback"),
+    "extensions": ("crd-operator", "controller-rbac"),
+    "scheduling": ("scheduling-pending", "untolerated-taint"),
+    "configuration": ("config-mounts", "configmap-key"),
+    "storage": ("storage-claims", "access-mode"),
 }
 
 
