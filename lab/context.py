@@ -16,6 +16,8 @@ class LabContext:
     cluster: LabCluster
     ledger: Ledger
     _node_cache: dict[str, Node] = field(default_factory=dict)
+    recreated_cluster: bool = False
+    """Set by an undo that deleted the cluster and created it anew (an upgraded release)."""
 
     @cached_property
     def api(self) -> Any:
@@ -47,6 +49,12 @@ class LabContext:
         from kubernetes import client
 
         return client.CoreV1Api(self.cluster.api_client())
+
+    def forget_cluster(self) -> None:
+        """Drop the clients and nodes of a cluster that was just re-created."""
+        self._node_cache.clear()
+        for name in ("api", "core", "apps", "dynamic"):
+            self.__dict__.pop(name, None)
 
     def node(self, name: str) -> Node:
         if name not in self._node_cache:

@@ -93,13 +93,29 @@ class MembershipState(BaseModel):
     kind: Literal["membership"] = "membership"
     id: str = Field(default_factory=_new_id)
     node: str
+    node_manifest: dict[str, Any] | None = None
+    """The Node object as it was (pod CIDR, provider id, labels): undo puts it back before the
+    kubelet registers, so the node's pod network config comes back byte for byte."""
 
 
-Entry = Annotated[FileState | ServiceState | PathState | ObjectState | MembershipState, Field(discriminator="kind")]
+class ReleaseState(BaseModel):
+    """The Kubernetes release every node of the cluster ran: undo re-creates the cluster at that
+    release when a task upgraded it (an upgrade cannot be undone in place: kubeadm does not
+    downgrade, and etcd's data moved to a newer version)."""
+
+    kind: Literal["release"] = "release"
+    id: str = Field(default_factory=_new_id)
+    kubernetes: str
+    workers: int
+
+
+Entry = Annotated[
+    FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState, Field(discriminator="kind")
+]
 _entries = TypeAdapter(list[Entry])
 
 
-AnyEntry = FileState | ServiceState | PathState | ObjectState | MembershipState
+AnyEntry = FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState
 
 
 class LedgerFile(BaseModel):
@@ -203,6 +219,8 @@ def _same_target(a: Any, b: Any) -> bool:
         return (a.node, a.path) == (b.node, b.path)
     if a.kind == "membership":
         return a.node == b.node
+    if a.kind == "release":
+        return True
     if a.kind == "service":
         return (a.node, a.service) == (b.node, b.service)
     return (a.api_version, a.object_kind, a.namespace, a.name) == (

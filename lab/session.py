@@ -112,6 +112,8 @@ class Lab:
         self.results = ResultsStore(self.state_dir)
         self.record_attempts = True
         """False for selftest: its runs are no trainee's attempts."""
+        self.recreated_cluster = False
+        """The last reset re-created the cluster (a task had upgraded its release)."""
         self._ctx: LabContext | None = None
         self._scenario: Scenario | None = None
         self._variant: str | None = None
@@ -437,6 +439,9 @@ class Lab:
                 self.cluster.start_stopped_nodes(progress)
                 try:
                     undone = undo.replay(self.ctx, progress)
+                    self.recreated_cluster = self.ctx.recreated_cluster
+                    if self.recreated_cluster:
+                        self._ctx = None  # its clients belonged to the cluster that was deleted
                 except LabError as exc:
                     exc.hint = (exc.hint + "\n" if exc.hint else "") + (
                         "fix the cause and run `cka-lab reset` again, or `cka-lab reset --forget` to drop "

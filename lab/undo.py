@@ -13,7 +13,8 @@ from lab.context import LabContext
 from lab.cluster.api import transient_api_errors
 from lab.errors import CommandError, TimedOut, UndoFailed
 from lab.actions.membership import join_like_kind
-from lab.ledger import FileState, MembershipState, ObjectState, PathState, ServiceState
+from lab.actions.release import undo_release
+from lab.ledger import FileState, MembershipState, ObjectState, PathState, ReleaseState, ServiceState
 from lab.wait import Pending, wait_until
 
 Progress = Callable[[str], None]
@@ -143,6 +144,7 @@ UNDO = {
     "path": undo_path,
     "object": undo_object,
     "membership": join_like_kind,
+    "release": undo_release,
 }
 
 
@@ -153,7 +155,10 @@ def replay(ctx: LabContext, progress: Progress = lambda _: None) -> list:
     while entries := ctx.ledger.entries():
         entry = entries[-1]
         progress(f"undo: {describe(entry)}")
-        _with_retries(lambda: UNDO[entry.kind](ctx, entry), progress)  # type: ignore[operator]
+        if isinstance(entry, ReleaseState):  # minutes of work: it says what it does
+            _with_retries(lambda: undo_release(ctx, entry, progress), progress)
+        else:
+            _with_retries(lambda: UNDO[entry.kind](ctx, entry), progress)  # type: ignore[operator]
         ctx.ledger.drop(entry.id)
         undone.append(entry)
     return undone
@@ -187,9 +192,11 @@ def _with_retries(action: Callable[[], None], progress: Progress, timeout: float
                retry_on=(CommandError, OSError, *transient_api_errors()))
 
 
-def describe(entry: FileState | ServiceState | PathState | ObjectState | MembershipState) -> str:
+def describe(entry: FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState) -> str:
     if isinstance(entry, MembershipState):
         return f"join {entry.node} to the cluster again (if it is not a member)"
+    if isinstance(entry, ReleaseState):
+        return f"re-create the cluster at Kubernetes {entry.kubernetes} if it was upgraded"
     if isinstance(entry, PathState):
         return f"remove {entry.path} on {entry.node} (did not exist)"
     if isinstance(entry, FileState):

@@ -64,7 +64,10 @@ def reset_node(ctx, node: NodeName) -> None:
         raise LabError(f"reset-node takes workers only; {node} is a control-plane node", title="Fault cannot apply")
     if not is_member(ctx, target):
         raise LabError(f"node {node} is not a member of the cluster", title="Fault cannot apply")
-    ctx.ledger.record(MembershipState(node=target.short_name))
+    from lab.actions.objects import clean_manifest
+
+    node_object = ctx.api.sanitize_for_serialization(ctx.core.read_node(target.container))
+    ctx.ledger.record(MembershipState(node=target.short_name, node_manifest=clean_manifest(node_object)))
     from kubernetes.client.exceptions import ApiException
 
     try:
@@ -84,11 +87,11 @@ def reset_node(ctx, node: NodeName) -> None:
 
 
 def join_like_kind(ctx, entry: MembershipState) -> None:
-    """Undo of reset-node: join the worker with kind's own join configuration (its bootstrap
-    token made valid again first: kubeadm's expire after a day), unless it is a member."""
+    """Undo of reset-node: join the worker again exactly as kind joined it, also when the
+    trainee joined it already (their join has other kubelet flags, and the new Node another pod
+    CIDR): reset it, put its recorded Node object back (pod CIDR, provider id), and join with
+    kind's own join configuration, its bootstrap token made valid again first."""
     node = ctx.node(entry.node)
-    if is_member(ctx, node):
-        return
     config = node.run(["cat", KIND_JOIN_CONFIG]).stdout
     match = re.search(r"token:\s*\"?([a-z0-9]{6})\.([a-z0-9]{16})", config)
     if not match:
@@ -99,8 +102,9 @@ def join_like_kind(ctx, entry: MembershipState) -> None:
     control_plane.sh(
         f"{kubeadm} token delete {match.group(1)} >/dev/null 2>&1; {kubeadm} token create {token} --ttl 30m >/dev/null"
     )
-    # a half-joined node (the trainee's attempt) is cleaned first, as kubeadm asks
+    # whatever the trainee joined (or half-joined) is cleaned first, as kubeadm asks
     node.run(["kubeadm", "reset", "--force"], timeout=180)
+    _put_back_node_object(ctx, node, entry.node_manifest)
     node.run(["kubeadm", "join", "--config", KIND_JOIN_CONFIG, "--skip-phases=preflight"], timeout=300)
     try:
         wait_until(
@@ -110,6 +114,20 @@ def join_like_kind(ctx, entry: MembershipState) -> None:
         )
     except TimedOut as exc:
         raise UndoFailed(exc.message) from None
+
+
+def _put_back_node_object(ctx, node, manifest: dict | None) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        ctx.core.delete_node(node.container)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+    wait_until(lambda: not _node_object_exists(ctx, node.container) or Pending("still there"), timeout=60,
+               what=f"the Node object of {node.short_name} to go")
+    if manifest is not None:
+        ctx.core.create_node(manifest)
 
 
 def _random_token() -> str:

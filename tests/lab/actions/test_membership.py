@@ -34,23 +34,37 @@ class Node:
             return subprocess.CompletedProcess(argv, 0 if self.member else 1, "", "")
         if argv[:2] == ["kubeadm", "reset"]:
             self.member = False
+        if argv[:2] == ["kubeadm", "join"]:
+            self.member = True
+        if argv == ["cat", membership.KIND_JOIN_CONFIG]:
+            return subprocess.CompletedProcess(argv, 0, 'bootstrapToken:\n    token: "abcdef.0123456789abcdef"\n', "")
         return subprocess.CompletedProcess(argv, 0, "", "")
+
+    def sh(self, script, **_):
+        self.commands.append(script)
+        return subprocess.CompletedProcess([], 0, "", "")
 
 
 class Core:
     def __init__(self, nodes):
         self.nodes = nodes
         self.deleted: list[str] = []
+        self.created: list[dict] = []
 
     def read_node(self, name):
         from kubernetes.client.exceptions import ApiException
 
         if name in self.deleted:
             raise ApiException(status=404)
-        return SimpleNamespace()
+        return {"metadata": {"name": name, "uid": "1", "resourceVersion": "7"}, "spec": {"podCIDR": "10.244.1.0/24"},
+                "status": {"phase": "Running"}}
 
     def delete_node(self, name):
         self.deleted.append(name)
+
+    def create_node(self, manifest):
+        self.created.append(manifest)
+        self.deleted.remove(manifest["metadata"]["name"])
 
 
 def ctx_for(tmp_path: Path, worker: Node):
@@ -60,6 +74,7 @@ def ctx_for(tmp_path: Path, worker: Node):
         ledger=Ledger(tmp_path / "ledger.json"),
         node=lambda name: nodes[name],
         core=Core(nodes),
+        api=SimpleNamespace(sanitize_for_serialization=lambda obj: obj),
         cluster=SimpleNamespace(nodes=lambda: list(nodes.values())),
     )
 
@@ -68,7 +83,9 @@ def test_reset_node_records_membership_before_it_acts(tmp_path: Path) -> None:
     worker = Node("worker", "worker")
     ctx = ctx_for(tmp_path, worker)
     membership.reset_node(ctx, "worker")
-    assert ctx.ledger.entries() == [MembershipState(node="worker", id=ctx.ledger.entries()[0].id)]
+    [entry] = ctx.ledger.entries()
+    # the Node as it can be created again: its pod CIDR, without server fields or status
+    assert entry.node_manifest == {"metadata": {"name": "lab-worker"}, "spec": {"podCIDR": "10.244.1.0/24"}}
     assert ctx.core.deleted == ["lab-worker"] and "kubeadm reset --force" in worker.commands
     assert describe(ctx.ledger.entries()[0]) == "join worker to the cluster again (if it is not a member)"
 
@@ -82,11 +99,17 @@ def test_reset_node_refuses_a_control_plane_and_a_node_that_is_not_a_member(tmp_
     assert len(ctx.ledger) == 0
 
 
-def test_undo_of_a_member_changes_nothing(tmp_path: Path) -> None:
-    worker = Node("worker", "worker")
+def test_undo_joins_again_the_way_kind_did_with_the_node_object_put_back(tmp_path: Path) -> None:
+    worker = Node("worker", "worker")  # joined by the trainee: kubelet flags and pod CIDR of their own
     ctx = ctx_for(tmp_path, worker)
-    membership.join_like_kind(ctx, MembershipState(node="worker"))
-    assert worker.commands == ["test -s /etc/kubernetes/kubelet.conf"]
+    manifest = {"metadata": {"name": "lab-worker"}, "spec": {"podCIDR": "10.244.1.0/24"}}
+    membership.join_like_kind(ctx, MembershipState(node="worker", node_manifest=manifest))
+    assert ctx.core.created == [manifest]
+    assert worker.commands.index("kubeadm reset --force") < worker.commands.index(
+        f"kubeadm join --config {membership.KIND_JOIN_CONFIG} --skip-phases=preflight"
+    )
+    token = ctx.cluster.nodes()[1].commands  # the control plane made kind's token valid again
+    assert any("token create abcdef.0123456789abcdef" in c for c in token)
 
 
 def test_a_fresh_token_has_the_bootstrap_form_and_its_secret_the_kubeadm_groups() -> None:
