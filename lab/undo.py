@@ -194,7 +194,7 @@ def _with_retries(action: Callable[[], None], progress: Progress, timeout: float
 
 def describe(entry: FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState) -> str:
     if isinstance(entry, MembershipState):
-        return f"join {entry.node} to the cluster again (if it is not a member)"
+        return f"join {entry.node} to the cluster again, as kind joined it"
     if isinstance(entry, ReleaseState):
         return f"re-create the cluster at Kubernetes {entry.kubernetes} if it was upgraded"
     if isinstance(entry, PathState):

@@ -87,7 +87,7 @@ def test_reset_node_records_membership_before_it_acts(tmp_path: Path) -> None:
     # the Node as it can be created again: its pod CIDR, without server fields or status
     assert entry.node_manifest == {"metadata": {"name": "lab-worker"}, "spec": {"podCIDR": "10.244.1.0/24"}}
     assert ctx.core.deleted == ["lab-worker"] and "kubeadm reset --force" in worker.commands
-    assert describe(ctx.ledger.entries()[0]) == "join worker to the cluster again (if it is not a member)"
+    assert describe(ctx.ledger.entries()[0]) == "join worker to the cluster again, as kind joined it"
 
 
 def test_reset_node_refuses_a_control_plane_and_a_node_that_is_not_a_member(tmp_path: Path) -> None:
