@@ -202,7 +202,14 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
             note(f"step {index + 1} ({step.title}): broken as expected ({failing[0].seen_failing})")
             for action in step.reference_solution:
                 progress(f"step {index + 1}: reference solution: {action.type}")
-                FAULTS.get(action.type).call(lab.ctx, action)
+                try:
+                    FAULTS.get(action.type).call(lab.ctx, action)
+                except LabError:
+                    raise
+                except Exception as exc:  # the API refused it: say so in a sentence, not a traceback
+                    raise SelftestFailed(
+                        f"step {index + 1} ({step.title}): reference solution {action.type} failed: {_sentence(exc)}"
+                    ) from None
             try:
                 lab.wait_for_checks(step.checks, step.check_timeout, progress, what=f"step {index + 1} checks")
             except LabError as exc:
@@ -236,6 +243,13 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
         if proof.guard and proof.seen_failing is None:
             note(f"note: check {proof.step}.{proof.number} ({proof.type}) is a guard: it held on the broken cluster too")
     return report
+
+
+def _sentence(exc: BaseException) -> str:
+    from lab.cluster.api import explain
+
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return explain(exc) or f"{type(exc).__name__}: {first}".rstrip(": ")
 
 
 def _advance_within(lab: Lab, progress: Progress, seconds: float) -> bool:

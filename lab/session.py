@@ -246,7 +246,19 @@ class Lab:
         for number, fault in enumerate(step.faults, 1):
             checkpoint()
             progress(f"step {index + 1}: preparing ({number}/{total})")
-            FAULTS.get(fault.type).call(self.ctx, fault)
+            try:
+                FAULTS.get(fault.type).call(self.ctx, fault)
+            except LabError:
+                raise
+            except Exception as exc:
+                from lab.cluster.api import explain
+
+                sentence = explain(exc)
+                if sentence is None:
+                    raise
+                # the API refused what the scenario asks (start undoes what went in before)
+                raise LabError(f"step {index + 1}, fault {number} ({fault.type}): {sentence}",
+                               title="Fault cannot apply") from None
         if step.faults:
             self._wait_observable(index, progress)
         state.step = index
