@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from lab import paths, settings, versions
-from lab.offline import engine, gobuild, images, nodeimage, rootfs
+from lab.offline import addons, engine, gobuild, images, nodeimage, rootfs
 from lab.offline.steps import Step, file_digest, run_steps
 from lab.shell import run_build
 
@@ -95,6 +95,7 @@ def plan() -> list[Step]:
             is_present=lambda: images.image_present(nodeimage.OFFLINE_NODE_IMAGE),
         )
     )
+    steps.extend(addons.steps(work, bindir))
     return steps
 
 
