@@ -4,6 +4,9 @@ image name the add-on manifests use, so the same manifests serve online and offl
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 from pathlib import Path
 
 from lab import versions
@@ -43,7 +46,7 @@ def builds() -> list[GoBuild]:
             "traefik",
             "github.com/traefik/traefik/v3",
             versions.TRAEFIK_VERSION,
-            ("github.com/traefik/traefik/v3/cmd/traefik",),
+            ("./cmd/traefik",),
             ldflags=f"-s -w -X github.com/traefik/traefik/v3/pkg/version.Version={versions.TRAEFIK_VERSION}",
         ),
     ]
@@ -56,6 +59,34 @@ BINARIES = {
     "metrics-server": ("metrics-server", "/metrics-server"),
     "traefik": ("traefik", "/usr/local/bin/traefik"),
 }
+
+
+OWN_TREE = ("traefik",)
+"""Built inside the module's own tree: Traefik's go.mod replaces two dependencies by forks and
+excludes a broken version, and a dependent module would not honour either."""
+
+_GO_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false"}
+
+
+def build(spec: GoBuild, work: Path, outdir: Path) -> None:
+    if spec.name not in OWN_TREE:
+        gobuild.build(spec, work, outdir)
+        return
+    go = gobuild.go_binary()
+    out = run_build([go, "mod", "download", "-json", f"{spec.module}@{spec.version}"], cwd="/",
+                    context=f"downloading {spec.module}@{spec.version}")
+    tree = work / spec.name
+    if tree.exists():
+        shutil.rmtree(tree)
+    # the module cache is read-only; the build writes nothing there, but the copy must be removable
+    shutil.copytree(Path(json.loads(out.stdout)["Dir"]), tree, copy_function=shutil.copy)
+    for path in [tree, *tree.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    env = {**_GO_ENV, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
+    outdir.mkdir(parents=True, exist_ok=True)
+    run_build([go, "build", "-trimpath", "-ldflags", spec.ldflags, "-o", str(outdir) + "/", *spec.packages],
+              cwd=tree, env=env, context=f"building {spec.name}")
+    shutil.rmtree(tree)
 
 
 def binary(bindir: Path, name: str) -> Path:
@@ -103,18 +134,28 @@ def steps(work: Path, bindir: Path) -> list[Step]:
     """The add-ons' steps of `cka-lab offline prepare`: their Go builds, their images, and the
     Gateway API CRDs out of the module cache. The images stay in the Docker engine (not in the
     node image): `cka-lab start` loads them into the nodes of a cluster that gets the add-on."""
-    result: list[Step] = []
+    result: list[Step] = [
+        Step(
+            "gateway-api-crds",
+            lambda: crds.save_from_module_cache(gobuild.go_binary()),
+            {"version": versions.GATEWAY_API_VERSION},
+            is_present=lambda: crds.cache_file().exists(),
+        )
+    ]
+    recipes = dict(zip([spec.name for spec in builds()], image_recipes(bindir), strict=True))
+    # each image right after its binary, Traefik (the longest build by far) last: a failed
+    # build leaves the add-ons before it ready
     for spec in builds():
         outdir = bindir / "addons" / spec.name
+        recipe = recipes[spec.name]
         result.append(
             Step(
                 f"go-build-{spec.name}",
-                (lambda spec=spec, outdir=outdir: gobuild.build(spec, work, outdir)),
+                (lambda spec=spec, outdir=outdir: build(spec, work, outdir)),
                 spec.inputs(),
                 is_present=lambda spec=spec: binary(bindir, spec.name).exists(),
             )
         )
-    for recipe in image_recipes(bindir):
         result.append(
             Step(
                 f"image-{recipe.tags[0].rsplit('/', 1)[-1]}",
@@ -127,14 +168,6 @@ def steps(work: Path, bindir: Path) -> list[Step]:
                 is_present=lambda recipe=recipe: image_present(*recipe.tags),
             )
         )
-    result.append(
-        Step(
-            "gateway-api-crds",
-            lambda: crds.save_from_module_cache(gobuild.go_binary()),
-            {"version": versions.GATEWAY_API_VERSION},
-            is_present=lambda: crds.cache_file().exists(),
-        )
-    )
     return result
 
 
