@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.addons import crds
-from lab.addons.catalog import ADDONS, KIND_KINDNETD, LOCAL_PATH, Addon, Workload, wanted
+from lab.addons.catalog import ADDONS, KIND_KINDNETD, LOCAL_PATH, Addon, Workload, images, wanted
 from lab.atomic import write_atomic
 from lab.cluster.api import transient_api_errors
 from lab.errors import ClusterError, TimedOut
@@ -34,6 +34,8 @@ class Observed:
     """Image of the DaemonSet kube-system/kindnet (kind's kindnetd enforces NetworkPolicy)."""
     standard_provisioner: str | None = None
     """Provisioner of the StorageClass `standard`."""
+    local_path_image: str | None = None
+    """Image of the Deployment local-path-storage/local-path-provisioner (kind's own, or ours)."""
 
 
 @dataclass
@@ -56,7 +58,8 @@ def plan(declared: Iterable[str], observed: Observed, installed: dict[str, str],
     for name in wanted(list(declared)):
         if name == "network-policy" and observed.kindnet_image and KIND_KINDNETD in observed.kindnet_image:
             result.builtin.append(name)
-        elif name == "storage" and observed.standard_provisioner == LOCAL_PATH and name not in installed:
+        elif (name == "storage" and observed.standard_provisioner == LOCAL_PATH and observed.local_path_image
+              and observed.local_path_image != images()["local-path-provisioner"]):
             result.builtin.append(name)
         elif installed.get(name) == digests[name]:
             result.current.append(name)
@@ -118,9 +121,11 @@ def _not_found(call: Callable[[], Any]) -> Any:
 def observe(c: _Clients) -> Observed:
     kindnet = _not_found(lambda: c.apps.read_namespaced_daemon_set("kindnet", "kube-system"))
     standard = _not_found(lambda: c.storage.read_storage_class("standard"))
+    local_path = _not_found(lambda: c.apps.read_namespaced_deployment("local-path-provisioner", "local-path-storage"))
     return Observed(
         kindnet_image=kindnet.spec.template.spec.containers[0].image if kindnet else None,
         standard_provisioner=standard.provisioner if standard else None,
+        local_path_image=local_path.spec.template.spec.containers[0].image if local_path else None,
     )
 
 
@@ -200,6 +205,19 @@ def ready(c: _Clients, addon: Addon) -> object:
     return True
 
 
+NFT_QUEUE_PROBE = (
+    "nft add table inet cka-lab-probe && nft add chain inet cka-lab-probe c '{ type filter hook forward priority 0; }'"
+    " && nft add rule inet cka-lab-probe c queue num 98 bypass; status=$?; nft delete table inet cka-lab-probe"
+    " 2>/dev/null; exit $status"
+)
+"""kube-network-policies queues packets with nf_tables' queue expression; a kernel built without
+it (CONFIG_NFT_QUEUE) refuses the agent's whole rule set and no policy is enforced."""
+
+
+def nft_queue_supported(node) -> bool:
+    return node.sh(NFT_QUEUE_PROBE, check=False, timeout=30).returncode == 0
+
+
 def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeout: float = 300) -> Plan:
     """Install the add-ons `declared` (plus the always-on ones) that the cluster lacks, and wait
     until every one is ready. Idempotent; a second call with nothing new only checks readiness."""
@@ -237,6 +255,7 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
             c.storage.delete_storage_class("standard")
         progress(f"applying add-on {name}: {addon.summary}")
         apply_documents(c, addon.documents())
+    applied = list(result.apply)
     for name in result.apply + result.current:
         try:
             wait_until(lambda name=name: ready(c, ADDONS[name]), timeout=timeout, interval=2, what=f"add-on {name}",
@@ -245,7 +264,10 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
             raise ClusterError(f"add-on {name} did not become ready: {exc.message}",
                                hint=f"kubectl get pods -A; the add-on's workloads: "
                                f"{', '.join(w.kind + ' ' + w.namespace + '/' + w.name for w in ADDONS[name].workloads)}") from None
-        installed[name] = digests[name]
-    if result.apply:
-        write_record(cluster.state_dir, identity.containers, installed)
+        if name == "network-policy" and name in applied and not nft_queue_supported(cluster.nodes()[0]):
+            progress("warning: NetworkPolicy is not enforced on this host: its kernel lacks nf_tables' queue "
+                     "expression (CONFIG_NFT_QUEUE), which kube-network-policies (and kind's kindnetd) need")
+        if installed.get(name) != digests[name]:
+            installed[name] = digests[name]
+            write_record(cluster.state_dir, identity.containers, installed)
     return result

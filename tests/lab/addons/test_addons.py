@@ -15,7 +15,8 @@ from lab.addons.install import Observed, plan, read_record, write_record
 from lab.scenario.models import Cluster, Scenario
 
 OFFLINE = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="kubernetes.io/host-path")
-KIND = Observed(kindnet_image="docker.io/kindest/kindnetd:v20250512-df8de77b", standard_provisioner="rancher.io/local-path")
+KIND = Observed(kindnet_image="docker.io/kindest/kindnetd:v20250512-df8de77b", standard_provisioner="rancher.io/local-path",
+               local_path_image="docker.io/kindest/local-path-provisioner:v20250214-acbabc1a")
 
 
 def digests() -> dict[str, str]:
@@ -92,12 +93,23 @@ def test_kind_default_cluster_has_policy_and_storage_of_its_own() -> None:
 
 def test_installed_addons_are_only_checked_until_their_manifests_change() -> None:
     installed = {"network-policy": digests()["network-policy"], "storage": digests()["storage"]}
-    after = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="rancher.io/local-path")
+    after = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="rancher.io/local-path",
+                     local_path_image=images()["local-path-provisioner"])
     decided = plan([], after, installed, digests())
     assert decided.current == ["network-policy", "storage"] and decided.apply == []
     stale = {**installed, "storage": "0" * 16}
     decided = plan([], after, stale, digests())
     assert decided.apply == ["storage"] and not decided.replace_storage_class
+
+
+def test_our_own_provisioner_is_never_taken_for_kinds() -> None:
+    # applied once, its record lost (a start that failed before the record was written)
+    ours = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="rancher.io/local-path",
+                    local_path_image=images()["local-path-provisioner"])
+    decided = plan([], ours, {}, digests())
+    assert decided.apply == ["network-policy", "storage"] and not decided.replace_storage_class
+    # kind's class without its provisioner: installed
+    assert "storage" in plan([], Observed(standard_provisioner="rancher.io/local-path"), {}, digests()).apply
 
 
 def test_a_class_with_no_provisioner_yet_is_simply_created() -> None:
