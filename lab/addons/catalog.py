@@ -71,7 +71,7 @@ class Addon:
 
     def digest(self) -> str:
         """Changes when anything applied would change (a new pin, an edited manifest)."""
-        raw = yaml.safe_dump(self.documents(), sort_keys=True)
+        raw = "\n".join([(MANIFESTS / self.manifest).read_text(), *self.image_names(), BUSYBOX])
         if self.gateway_crds:
             raw += versions.GATEWAY_API_VERSION
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
