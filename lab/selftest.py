@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import versions
+from lab.addons import install as addons
 from lab.checks import run_checks
 from lab.cluster.api import transient_api_errors
 from lab.cluster.node import service_state
@@ -176,6 +177,7 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
     if len(lab.ledger) or lab.state():
         lab.reset(progress)
     lab.cluster.wait_until_healthy(progress=progress)
+    addons.ensure(lab.cluster, scenario.cluster.addons, progress)  # before the baseline: start keeps them
     before = _baseline_once_answering(lab, progress)
     note(f"baseline: {len(before)} files and services recorded")
     lab.start(scenario, path, progress, variant=variant)

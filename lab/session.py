@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from lab import paths, settings as settings_module, trust, undo
+from lab.addons import install as addons
 from lab.actions.objects import apply_objects
 from lab.atomic import read_model, write_atomic
 from lab.checks import CheckResult, run_checks
@@ -202,6 +203,8 @@ class Lab:
         checkpoint()
         self._ctx = None
         self.cluster.wait_until_healthy(progress=progress)
+        checkpoint()
+        addons.ensure(self.cluster, scenario.cluster.addons, progress)
         checkpoint()
         if scenario.images:
             self.cluster.load_images(scenario.images, progress)

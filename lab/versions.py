@@ -87,3 +87,14 @@ DEFAULT_RELEASE = RELEASES[KUBERNETES_VERSION]
 def release(version: str | None) -> Release:
     """The pinned release `version` names (None: the default), or KeyError."""
     return RELEASES[version or KUBERNETES_VERSION]
+# --- cluster add-ons (lab/addons): what `cka-lab start` installs beside kind's own components.
+KUBE_NETWORK_POLICIES_VERSION = "v0.8.0"
+"""NetworkPolicy agent of offline clusters (nfqueue; what kind's kindnetd embeds for policy)."""
+LOCAL_PATH_PROVISIONER_VERSION = "v0.0.30"
+"""Dynamic provisioner behind the default StorageClass `standard` (what kind ships)."""
+METRICS_SERVER_VERSION = "v0.8.0"
+GATEWAY_API_VERSION = "v1.4.0"
+"""Gateway API CRDs (standard channel): the version TRAEFIK_VERSION is built against."""
+TRAEFIK_VERSION = "v3.6.12"
+"""Gateway API and Ingress controller. Not 3.7: its module requires a nested module
+(github.com/traefik/traefik/dynamic/ext) that neither its module zip nor the module proxy serves."""

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-TEST_CLUSTER = "cka-lab-test"
+TEST_CLUSTER = os.environ.get("CKA_LAB_TEST_CLUSTER", "cka-lab-test")
+"""CKA_LAB_TEST_CLUSTER and CKA_LAB_TEST_HOME give a second test run on the same machine its own
+cluster and state directory (CKA_LAB_CLUSTER and CKA_LAB_HOME are the user's own lab's: never
+taken over by the tests)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,7 +34,10 @@ def lab_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     cluster and its own state directory."""
     from lab import paths
 
-    if request.config.getoption("--keep-cluster"):
+    if os.environ.get("CKA_LAB_TEST_HOME"):
+        home = Path(os.environ["CKA_LAB_TEST_HOME"])
+        home.mkdir(parents=True, exist_ok=True)
+    elif request.config.getoption("--keep-cluster"):
         home = paths.cache_dir() / "test-state"
         home.mkdir(parents=True, exist_ok=True)
     else:
@@ -58,6 +64,9 @@ def lab_cluster(request: pytest.FixtureRequest, lab_env: dict[str, str]):
     assert _tree_state(Path.home() / ".kube") == user_kube
     lab.reset()
     lab.cluster.wait_until_healthy(timeout=420)
+    from lab.addons import catalog, install
+
+    install.ensure(lab.cluster, list(catalog.ADDONS), progress=lambda line: print(line, file=sys.stderr))
     yield lab
     lab.reset()
     if not keep:

@@ -13,6 +13,7 @@ import yaml
 
 from lab import trust
 from lab.versions import KUBERNETES_VERSION
+from lab.addons import install as addons
 from lab.actions.objects import apply_objects
 from lab.atomic import read_model, write_atomic
 from lab.checks import run_checks
@@ -125,6 +126,7 @@ class Exam:
             lab.cluster.ensure(max(s.cluster.workers for s in scenarios), progress, exam_release(scenarios))
             lab._ctx = None
             lab.cluster.wait_until_healthy(progress=progress)
+            addons.ensure(lab.cluster, sorted({a for s in scenarios for a in s.cluster.addons}), progress)
             images = sorted({image for s in scenarios for image in s.images})
             if images:
                 lab.cluster.load_images(images, progress)

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from lab import paths, settings, versions
 from lab.errors import LabError
-from lab.offline import debs, engine, gobuild, images, nodeimage, rootfs
+from lab.offline import addons, debs, engine, gobuild, images, nodeimage, rootfs
 from lab.offline.steps import Step, file_digest, run_steps
 from lab.shell import run_build
 
@@ -164,6 +164,12 @@ def plan(releases: Iterable[versions.Release] = ()) -> list[Step]:
             [*image_steps, *(producers[p] for p in placed.values())],
         )
     )
+    base = f"rootfs-{images.BASE_IMAGE.split('/')[1].split(':')[0]}"
+    for step in addons.steps(work, bindir):
+        # an add-on image is made from its binary on the base image
+        if step.name.startswith("image-"):
+            step.after = (f"go-build-{step.name.removeprefix('image-').split(':')[0]}", base)
+        steps.append(step)
     default_steps = [s.name for s in steps]
     for release in releases:
         steps += _release_steps(release, preload, shim, work, default_steps)

@@ -48,6 +48,12 @@ class Cluster(_Strict):
 
     workers: int = Field(default=1, ge=0, le=3)
     """Worker nodes besides the control-plane node."""
+    addons: list[Literal["network-policy", "storage", "metrics-server", "gateway"]] = Field(default_factory=list)
+    """Add-ons the scenario needs, installed by `cka-lab start` where the cluster lacks them (and
+    kept by reset): `network-policy` (NetworkPolicy enforcement), `storage` (dynamic provisioning
+    for the default StorageClass `standard`), `metrics-server` (`kubectl top`, HPAs), `gateway`
+    (Gateway API CRDs and Traefik, GatewayClass and IngressClass `traefik`). `network-policy` and
+    `storage` are in every lab cluster anyway."""
 
     kubernetes: str | None = None
     """Kubernetes release of every node: one of the lab's pinned releases (an upgrade scenario

@@ -1,0 +1,176 @@
+"""Offline build recipes of the cluster add-ons (lab/addons): each binary from its Go module
+through the module proxy, each image FROM scratch or the Debian base, tagged with the upstream
+image name the add-on manifests use, so the same manifests serve online and offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from lab import versions
+from lab.addons import catalog, crds
+from lab.offline import gobuild
+from lab.offline.gobuild import GoBuild
+from lab.offline.images import BASE_IMAGE, SCRATCH_PATH, ImageRecipe, build_image, image_present
+from lab.offline.steps import Step, file_digest
+from lab.shell import run_build
+
+
+def builds() -> list[GoBuild]:
+    """One Go build per add-on binary; each lands in a folder of its own (binary names clash:
+    kube-network-policies' main package is called `cmd`)."""
+    return [
+        GoBuild(
+            "kube-network-policies",
+            "sigs.k8s.io/kube-network-policies",
+            versions.KUBE_NETWORK_POLICIES_VERSION,
+            ("sigs.k8s.io/kube-network-policies/cmd",),
+        ),
+        GoBuild(
+            "local-path-provisioner",
+            "github.com/rancher/local-path-provisioner",
+            versions.LOCAL_PATH_PROVISIONER_VERSION,
+            ("github.com/rancher/local-path-provisioner",),
+            ldflags=f"-s -w -X main.VERSION={versions.LOCAL_PATH_PROVISIONER_VERSION}",
+        ),
+        GoBuild(
+            "metrics-server",
+            "sigs.k8s.io/metrics-server",
+            versions.METRICS_SERVER_VERSION,
+            ("sigs.k8s.io/metrics-server/cmd/metrics-server",),
+            ldflags=f"-s -w -X sigs.k8s.io/metrics-server/pkg/version.gitVersion={versions.METRICS_SERVER_VERSION}",
+        ),
+        GoBuild(
+            "traefik",
+            "github.com/traefik/traefik/v3",
+            versions.TRAEFIK_VERSION,
+            ("./cmd/traefik",),
+            ldflags=f"-s -w -X github.com/traefik/traefik/v3/pkg/version.Version={versions.TRAEFIK_VERSION}",
+        ),
+    ]
+
+
+BINARIES = {
+    # add-on build name -> (binary the build writes, path inside the image)
+    "kube-network-policies": ("cmd", "/bin/netpol"),
+    "local-path-provisioner": ("local-path-provisioner", "/usr/bin/local-path-provisioner"),
+    "metrics-server": ("metrics-server", "/metrics-server"),
+    "traefik": ("traefik", "/usr/local/bin/traefik"),
+}
+
+
+OWN_TREE = ("traefik",)
+"""Built inside the module's own tree: Traefik's go.mod replaces two dependencies by forks and
+excludes a broken version, and a dependent module would not honour either."""
+
+_GO_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false"}
+
+
+def build(spec: GoBuild, work: Path, outdir: Path) -> None:
+    if spec.name not in OWN_TREE:
+        gobuild.build(spec, work, outdir)
+        return
+    go = gobuild.go_binary()
+    out = run_build([go, "mod", "download", "-json", f"{spec.module}@{spec.version}"], cwd="/",
+                    context=f"downloading {spec.module}@{spec.version}")
+    tree = work / spec.name
+    if tree.exists():
+        shutil.rmtree(tree)
+    # the module cache is read-only; the build writes nothing there, but the copy must be removable
+    shutil.copytree(Path(json.loads(out.stdout)["Dir"]), tree, copy_function=shutil.copy)
+    for path in [tree, *tree.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    env = {**_GO_ENV, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
+    outdir.mkdir(parents=True, exist_ok=True)
+    run_build([go, "build", "-trimpath", "-ldflags", spec.ldflags, "-o", str(outdir) + "/", *spec.packages],
+              cwd=tree, env=env, context=f"building {spec.name}")
+    shutil.rmtree(tree)
+
+
+def binary(bindir: Path, name: str) -> Path:
+    return bindir / "addons" / name / BINARIES[name][0]
+
+
+def image_recipes(bindir: Path) -> list[ImageRecipe]:
+    """The add-on images, tagged as the manifests name them."""
+    images = catalog.images()
+
+    def scratch(name: str, tag: str, entrypoint: bool) -> ImageRecipe:
+        path = binary(bindir, name)
+        dest = BINARIES[name][1]
+        lines = ["FROM scratch", SCRATCH_PATH, f"COPY {path.name} {dest}"]
+        if entrypoint:
+            lines.append(f'ENTRYPOINT ["{dest}"]')
+        return ImageRecipe((tag,), "\n".join(lines) + "\n", {path.name: path})
+
+    netpol = binary(bindir, "kube-network-policies")
+    return [
+        # nftables rules and nfqueue need nothing but the kernel; the binary is static
+        ImageRecipe(
+            (images["kube-network-policies"],),
+            f'FROM scratch\n{SCRATCH_PATH}\nCOPY {netpol.name} /bin/netpol\nCMD ["/bin/netpol"]\n',
+            {netpol.name: netpol},
+        ),
+        # the provisioner's helper pods run the busybox stand-in; it needs only its own binary
+        ImageRecipe(
+            (images["local-path-provisioner"],),
+            f"FROM {BASE_IMAGE}\nCOPY local-path-provisioner /usr/bin/local-path-provisioner\n"
+            'CMD ["local-path-provisioner"]\n',
+            {"local-path-provisioner": binary(bindir, "local-path-provisioner")},
+        ),
+        scratch("metrics-server", images["metrics-server"], entrypoint=True),
+        ImageRecipe(
+            (images["traefik"],),
+            f"FROM {BASE_IMAGE}\nCOPY traefik /usr/local/bin/traefik\nEXPOSE 80\n"
+            'ENTRYPOINT ["/usr/local/bin/traefik"]\n',
+            {"traefik": binary(bindir, "traefik")},
+        ),
+    ]
+
+
+def steps(work: Path, bindir: Path) -> list[Step]:
+    """The add-ons' steps of `cka-lab offline prepare`: their Go builds, their images, and the
+    Gateway API CRDs out of the module cache. The images stay in the Docker engine (not in the
+    node image): `cka-lab start` loads them into the nodes of a cluster that gets the add-on."""
+    result: list[Step] = [
+        Step(
+            "gateway-api-crds",
+            lambda: crds.save_from_module_cache(gobuild.go_binary()),
+            {"version": versions.GATEWAY_API_VERSION},
+            is_present=lambda: crds.cache_file().exists(),
+        )
+    ]
+    recipes = dict(zip([spec.name for spec in builds()], image_recipes(bindir), strict=True))
+    # each image right after its binary, Traefik (the longest build by far) last: a failed
+    # build leaves the add-ons before it ready
+    for spec in builds():
+        outdir = bindir / "addons" / spec.name
+        recipe = recipes[spec.name]
+        result.append(
+            Step(
+                f"go-build-{spec.name}",
+                (lambda spec=spec, outdir=outdir: build(spec, work, outdir)),
+                spec.inputs(),
+                is_present=lambda spec=spec: binary(bindir, spec.name).exists(),
+            )
+        )
+        result.append(
+            Step(
+                f"image-{recipe.tags[0].rsplit('/', 1)[-1]}",
+                (lambda recipe=recipe: build_image(recipe, work)),
+                lambda recipe=recipe: {
+                    **recipe.inputs(),
+                    "files": {name: file_digest(path) for name, path in recipe.files.items()},
+                    "base": _image_id(BASE_IMAGE),
+                },
+                is_present=lambda recipe=recipe: image_present(*recipe.tags),
+            )
+        )
+    return result
+
+
+def _image_id(image: str) -> str | None:
+    out = run_build(["docker", "image", "inspect", "--format", "{{.Id}}", image], check=False)
+    return out.stdout.strip() if out.returncode == 0 else None

@@ -1,0 +1,142 @@
+"""Add-ons without a cluster: the manifests render with the pinned images, the install decision,
+the record tied to the cluster's node containers, the Gateway API CRDs out of a module tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from lab import versions
+from lab.addons import crds
+from lab.addons.catalog import ADDONS, ALWAYS, BUSYBOX, images, wanted
+from lab.addons.install import Observed, plan, read_record, write_record
+from lab.scenario.models import Cluster, Scenario
+
+OFFLINE = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="kubernetes.io/host-path")
+KIND = Observed(kindnet_image="docker.io/kindest/kindnetd:v20250512-df8de77b", standard_provisioner="rancher.io/local-path",
+               local_path_image="docker.io/kindest/local-path-provisioner:v20250214-acbabc1a")
+
+
+def digests() -> dict[str, str]:
+    return {name: addon.digest() for name, addon in ADDONS.items()}
+
+
+def test_the_scenario_field_names_exactly_the_catalog() -> None:
+    (literal,) = get_args(Cluster.model_fields["addons"].annotation)
+    assert set(get_args(literal)) == set(ADDONS)
+
+
+def test_a_scenario_declares_addons_and_rejects_unknown_ones() -> None:
+    base = {"id": "x", "title": "t", "summary": "s", "domain": "Storage", "difficulty": "easy",
+            "steps": [{"title": "a", "task": "b", "solution": "c", "checks": [{"type": "node-ready", "node": "worker"}]}]}
+    scenario = Scenario.model_validate({**base, "cluster": {"addons": ["metrics-server", "gateway"]}})
+    assert scenario.cluster.addons == ["metrics-server", "gateway"]
+    assert Scenario.model_validate(base).cluster.addons == []
+    with pytest.raises(ValueError, match="addons"):
+        Scenario.model_validate({**base, "cluster": {"addons": ["istio"]}})
+
+
+@pytest.mark.parametrize("name", list(ADDONS))
+def test_every_manifest_renders_with_the_pinned_images(name: str) -> None:
+    documents = ADDONS[name].documents()
+    text = repr(documents)
+    assert "${" not in text
+    for doc in documents:
+        assert doc["apiVersion"] and doc["kind"] and doc["metadata"]["name"]
+    containers = [c for d in documents if d["kind"] in ("Deployment", "DaemonSet")
+                  for c in d["spec"]["template"]["spec"]["containers"]]
+    assert [c["image"] for c in containers] == [images()[ADDONS[name].image]]
+    for workload in ADDONS[name].workloads:
+        assert any(d["kind"] == workload.kind and d["metadata"]["name"] == workload.name
+                   and d["metadata"]["namespace"] == workload.namespace for d in documents)
+
+
+def test_manifest_details_the_lab_depends_on() -> None:
+    netpol = ADDONS["network-policy"].documents()[-1]["spec"]["template"]["spec"]["containers"][0]
+    # the kubelet expands $(MY_NODE_NAME); the template must leave it alone
+    assert "--hostname-override=$(MY_NODE_NAME)" in netpol["args"]
+    storage = {d["kind"]: d for d in ADDONS["storage"].documents()}
+    assert storage["StorageClass"]["metadata"]["name"] == "standard"
+    assert storage["StorageClass"]["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert storage["StorageClass"]["provisioner"] == "rancher.io/local-path"
+    assert 'mkdir -m 0777 -p "$VOL_DIR"' in storage["ConfigMap"]["data"]["setup"]
+    assert BUSYBOX in storage["ConfigMap"]["data"]["helperPod.yaml"]
+    assert BUSYBOX in ADDONS["storage"].image_names()
+    metrics = next(d for d in ADDONS["metrics-server"].documents() if d["kind"] == "Deployment")
+    args = metrics["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--kubelet-insecure-tls" in args and "--kubelet-preferred-address-types=InternalIP" in args
+    assert images()["metrics-server"] == f"registry.k8s.io/metrics-server/metrics-server:{versions.METRICS_SERVER_VERSION}"
+
+
+def test_wanted_adds_the_always_on_addons_in_catalog_order() -> None:
+    assert wanted([]) == list(ALWAYS)
+    assert wanted(["gateway", "metrics-server", "storage"]) == ["network-policy", "storage", "metrics-server", "gateway"]
+    with pytest.raises(ValueError):
+        wanted(["nope"])
+
+
+def test_offline_cluster_gets_everything_and_the_legacy_class_replaced() -> None:
+    decided = plan(["metrics-server"], OFFLINE, {}, digests())
+    assert decided.apply == ["network-policy", "storage", "metrics-server"]
+    assert decided.builtin == [] and decided.current == []
+    assert decided.replace_storage_class
+
+
+def test_kind_default_cluster_has_policy_and_storage_of_its_own() -> None:
+    decided = plan(["metrics-server", "gateway"], KIND, {}, digests())
+    assert decided.builtin == ["network-policy", "storage"]
+    assert decided.apply == ["metrics-server", "gateway"]
+    assert not decided.replace_storage_class
+
+
+def test_installed_addons_are_only_checked_until_their_manifests_change() -> None:
+    installed = {"network-policy": digests()["network-policy"], "storage": digests()["storage"]}
+    after = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="rancher.io/local-path",
+                     local_path_image=images()["local-path-provisioner"])
+    decided = plan([], after, installed, digests())
+    assert decided.current == ["network-policy", "storage"] and decided.apply == []
+    stale = {**installed, "storage": "0" * 16}
+    decided = plan([], after, stale, digests())
+    assert decided.apply == ["storage"] and not decided.replace_storage_class
+
+
+def test_our_own_provisioner_is_never_taken_for_kinds() -> None:
+    # applied once, its record lost (a start that failed before the record was written)
+    ours = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="rancher.io/local-path",
+                    local_path_image=images()["local-path-provisioner"])
+    decided = plan([], ours, {}, digests())
+    assert decided.apply == ["network-policy", "storage"] and not decided.replace_storage_class
+    # kind's class without its provisioner: installed
+    assert "storage" in plan([], Observed(standard_provisioner="rancher.io/local-path"), {}, digests()).apply
+
+
+def test_a_class_with_no_provisioner_yet_is_simply_created() -> None:
+    decided = plan([], Observed(), {}, digests())
+    assert decided.apply == ["network-policy", "storage"] and not decided.replace_storage_class
+
+
+def test_the_record_belongs_to_the_cluster_it_was_written_for(tmp_path: Path) -> None:
+    write_record(tmp_path, ["b", "a"], {"storage": "x"})
+    assert read_record(tmp_path, ["a", "b"]) == {"storage": "x"}
+    assert read_record(tmp_path, ["a", "c"]) == {}  # re-created cluster: nothing installed there
+    (tmp_path / "addons.json").write_text("{not json")
+    assert read_record(tmp_path, ["a", "b"]) == {}
+
+
+def test_a_changed_manifest_changes_the_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = ADDONS["metrics-server"].digest()
+    monkeypatch.setattr(versions, "METRICS_SERVER_VERSION", "v9.9.9")
+    assert ADDONS["metrics-server"].digest() != before
+
+
+def test_gateway_crds_come_from_the_module_standard_channel(tmp_path: Path) -> None:
+    folder = tmp_path / "config" / "crd" / "standard"
+    folder.mkdir(parents=True)
+    (folder / "b.yaml").write_text("kind: CustomResourceDefinition\nmetadata: {name: b}\n")
+    (folder / "a.yaml").write_text("kind: CustomResourceDefinition\nmetadata: {name: a}\n")
+    (tmp_path / "config" / "crd" / "experimental").mkdir()
+    (tmp_path / "config" / "crd" / "experimental" / "x.yaml").write_text("kind: X\n")
+    text = crds.from_module_dir(tmp_path)
+    assert text.index("name: a") < text.index("name: b") and "kind: X" not in text
