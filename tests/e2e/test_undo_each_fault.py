@@ -46,11 +46,28 @@ CASES = {
     "replace-in-object": [{"type": "replace-in-object", "kind": "ConfigMap", "name": "coredns", "namespace": "kube-system",
                            "path": ".data.Corefile", "old": "forward", "new": "forwardx"}],
     "cordon": [{"type": "cordon", "node": "worker"}],
+    "patch-node": [{"type": "patch-node", "node": "worker",
+                    "patch": {"metadata": {"labels": {"undo": "probe"}},
+                              "spec": {"taints": [{"key": "undo", "value": "probe", "effect": "NoSchedule"}]}}}],
+    "record-object": [{"type": "record-object", "kind": "Namespace", "name": "undo-probe", "namespace": None},
+                      {"type": "run-on-node", "node": "control-plane",
+                       "command": "kubectl --kubeconfig /etc/kubernetes/admin.conf create namespace undo-probe"}],
+    "write-join-command": [{"type": "write-join-command", "node": "worker", "path": "/etc/cka-lab-undo-probe.txt"}],
+    "reset-node": [{"type": "reset-node", "node": "worker"}],
+    "record-release": [{"type": "record-release"}],
+    "helm-release": [
+        {"type": "record-path", "node": "control-plane", "path": "/var/lib/cka-lab-undo-chart"},
+        {"type": "write-file", "node": "control-plane", "path": "/var/lib/cka-lab-undo-chart/Chart.yaml",
+         "content": "apiVersion: v2\nname: probe\nversion: 0.1.0\n"},
+        {"type": "write-file", "node": "control-plane", "path": "/var/lib/cka-lab-undo-chart/templates/cm.yaml",
+         "content": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: probe}\ndata: {k: v}\n"},
+        {"type": "helm-release", "release": "probe", "chart": "/var/lib/cka-lab-undo-chart", "namespace": "undo-helm"},
+    ],
 }
 
 
 def test_every_fault_type_is_covered() -> None:
-    solution_only = {"run-on-node"}
+    solution_only = {"run-on-node", "join-node"}
     assert set(CASES) == set(FAULTS.names()) - solution_only
 
 
