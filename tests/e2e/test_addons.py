@@ -6,27 +6,16 @@ it; a test there could only be skipped.)"""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 
+from tests.e2e.polling import wait_until
+
 pytestmark = pytest.mark.cluster
 
 CONTROL_PLANE = {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}
-
-
-def wait_until(predicate, timeout: float, message: str, interval: float = 2.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"{message} (not within {timeout:.0f}s; last: {last!r})")
 
 
 @pytest.fixture(scope="module")

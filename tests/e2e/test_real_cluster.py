@@ -3,8 +3,6 @@ Services, and the node-level failures the scenarios are built on."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from kubernetes import client
 from kubernetes.stream import stream
@@ -12,20 +10,11 @@ from kubernetes.stream import stream
 from lab.actions.manifests import TextReplace, edit_manifest
 from lab.cluster.node import read_file, write_file
 
+from tests.e2e.polling import wait_until
+
 pytestmark = pytest.mark.cluster
 
 CONTROL_PLANE_TOLERATION = {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}
-
-
-def wait_until(predicate, timeout: float, message: str, interval: float = 2.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"{message} (not within {timeout:.0f}s; last: {last!r})")
 
 
 @pytest.fixture(scope="module")
