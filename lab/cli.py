@@ -656,14 +656,21 @@ def offline_prepare(
         Optional[list[str]],  # noqa: UP007
         typer.Option(help="Also build this pinned Kubernetes release (node image, images, apt packages)."),
     ] = None,
-    all_releases: Annotated[bool, typer.Option("--all", help="Also build every other pinned release.")] = False,
+    addon: Annotated[
+        Optional[list[str]],  # noqa: UP007
+        typer.Option(help="Also build this add-on's images (else built the first time a scenario needs it)."),
+    ] = None,
+    all_releases: Annotated[
+        bool, typer.Option("--all", help="Also build every other pinned release and every add-on.")
+    ] = False,
 ) -> None:
-    """Docker engine, kind, node image and workload images, built from package registries (cached)."""
-    from lab.offline.prepare import extra_releases, prepare
+    """Docker engine, kind, node image, workload images and the always-on add-ons, built from
+    package registries (cached)."""
+    from lab.offline.prepare import extra_addons, extra_releases, prepare
     from lab.settings import load
 
     releases = extra_releases(release or (), all_releases)
-    timings = prepare(err, releases)
+    timings = prepare(err, releases, extra_addons(addon or (), all_releases))
     total = sum(timings.values())
     configured = load()
     out.print(f"offline build ready in {total:.0f}s; node image: {configured.node_image}")

@@ -218,6 +218,19 @@ def nft_queue_supported(node) -> bool:
     return node.sh(NFT_QUEUE_PROBE, check=False, timeout=30).returncode == 0
 
 
+def _build_missing_offline(cluster, names: list[str], progress: Progress) -> None:
+    """On an offline machine, add-ons beyond the always-on ones are built the first time a
+    scenario needs them (there is no registry to pull their images from)."""
+    if not cluster.settings.is_offline():
+        return
+    from lab.offline.images import image_present
+    from lab.offline.prepare import prepare_addons_for
+
+    missing = [n for n in names if not all(image_present(i) for i in ADDONS[n].image_names())]
+    if missing:
+        prepare_addons_for(missing, progress)
+
+
 def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeout: float = 300) -> Plan:
     """Install the add-ons `declared` (plus the always-on ones) that the cluster lacks, and wait
     until every one is ready. Idempotent; a second call with nothing new only checks readiness."""
@@ -231,6 +244,7 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
     decided = wait_until(lambda: observe(c), timeout=60, what="the API server", retry_on=transient_api_errors())
     result = plan(declared, decided, installed, digests)
     if result.apply:
+        _build_missing_offline(cluster, result.apply, progress)
         progress(f"installing add-ons: {', '.join(result.apply)}")
         images = [i for name in result.apply for i in ADDONS[name].image_names()]
         cluster.load_images(list(dict.fromkeys(images)), progress)

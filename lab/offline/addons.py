@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from lab import versions
@@ -59,6 +60,18 @@ BINARIES = {
     "metrics-server": ("metrics-server", "/metrics-server"),
     "traefik": ("traefik", "/usr/local/bin/traefik"),
 }
+
+
+BUILDS_OF = {
+    # add-on (lab/addons/catalog.py) -> the builds its images need
+    "network-policy": ("kube-network-policies",),
+    "storage": ("local-path-provisioner",),
+    "metrics-server": ("metrics-server",),
+    "gateway": ("traefik",),
+}
+"""Only the always-on add-ons are built by a plain `cka-lab offline prepare`: the others take
+long (Traefik alone is the longest build after Kubernetes) and are built the first time a
+scenario needs them, or by `cka-lab offline prepare --addon NAME`."""
 
 
 OWN_TREE = ("traefik",)
@@ -130,22 +143,32 @@ def image_recipes(bindir: Path) -> list[ImageRecipe]:
     ]
 
 
-def steps(work: Path, bindir: Path) -> list[Step]:
-    """The add-ons' steps of `cka-lab offline prepare`: their Go builds, their images, and the
-    Gateway API CRDs out of the module cache. The images stay in the Docker engine (not in the
-    node image): `cka-lab start` loads them into the nodes of a cluster that gets the add-on."""
-    result: list[Step] = [
-        Step(
-            "gateway-api-crds",
-            lambda: crds.save_from_module_cache(gobuild.go_binary()),
-            {"version": versions.GATEWAY_API_VERSION},
-            is_present=lambda: crds.cache_file().exists(),
+def steps(work: Path, bindir: Path, addons: Iterable[str] = catalog.ALWAYS) -> list[Step]:
+    """The steps of `cka-lab offline prepare` for these add-ons: their Go builds, their images,
+    and the Gateway API CRDs out of the module cache. The images stay in the Docker engine (not
+    in the node image): `cka-lab start` loads them into the nodes of a cluster that gets the
+    add-on."""
+    addons = set(addons)
+    unknown = addons - set(BUILDS_OF)
+    if unknown:
+        raise ValueError(f"unknown add-on(s): {', '.join(sorted(unknown))}")
+    chosen = {build for name in addons for build in BUILDS_OF[name]}
+    result: list[Step] = []
+    if "gateway" in addons:
+        result.append(
+            Step(
+                "gateway-api-crds",
+                lambda: crds.save_from_module_cache(gobuild.go_binary()),
+                {"version": versions.GATEWAY_API_VERSION},
+                is_present=lambda: crds.cache_file().exists(),
+            )
         )
-    ]
     recipes = dict(zip([spec.name for spec in builds()], image_recipes(bindir), strict=True))
     # each image right after its binary, Traefik (the longest build by far) last: a failed
     # build leaves the add-ons before it ready
     for spec in builds():
+        if spec.name not in chosen:
+            continue
         outdir = bindir / "addons" / spec.name
         recipe = recipes[spec.name]
         result.append(

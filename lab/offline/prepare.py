@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from lab import paths, settings, versions
+from lab.addons import catalog
 from lab.errors import LabError
 from lab.offline import addons, debs, engine, gobuild, images, nodeimage, rootfs
 from lab.offline.steps import Step, file_digest, run_steps
@@ -117,7 +118,7 @@ def _node_image_step(
     )
 
 
-def plan(releases: Iterable[versions.Release] = ()) -> list[Step]:
+def plan(releases: Iterable[versions.Release] = (), addon_names: Iterable[str] = ()) -> list[Step]:
     """The steps, in the order they start when ready: the long Kubernetes build first, the
     debootstraps beside it, then the other builds and the images as their inputs are there."""
     work = offline_dir() / "work"
@@ -165,7 +166,7 @@ def plan(releases: Iterable[versions.Release] = ()) -> list[Step]:
         )
     )
     base = f"rootfs-{images.BASE_IMAGE.split('/')[1].split(':')[0]}"
-    for step in addons.steps(work, bindir):
+    for step in addons.steps(work, bindir, [*catalog.ALWAYS, *addon_names]):
         # an add-on image is made from its binary on the base image
         if step.name.startswith("image-"):
             step.after = (f"go-build-{step.name.removeprefix('image-').split(':')[0]}", base)
@@ -259,11 +260,14 @@ def _kubernetes_module_dir() -> Path:
     return Path(json.loads(out.stdout)["Dir"])
 
 
-def prepare(console: Console | None = None, releases: Iterable[versions.Release] = ()) -> dict[str, float]:
-    """Run every step (cached ones are skipped) and point cka-lab's settings at the result."""
+def prepare(
+    console: Console | None = None, releases: Iterable[versions.Release] = (), addon_names: Iterable[str] = ()
+) -> dict[str, float]:
+    """Run every step (cached ones are skipped) and point cka-lab's settings at the result.
+    `addon_names`: add-ons to build besides the always-on ones."""
     console = console or Console(stderr=True)
     releases = list(releases)
-    timings = run_steps(plan(releases), offline_dir() / "stamps", console)
+    timings = run_steps(plan(releases, addon_names), offline_dir() / "stamps", console)
     configured = settings.load()
     node_images = dict(configured.node_images)
     node_images.update({r.kubernetes: nodeimage.node_image_name(r.kubernetes) for r in releases})
@@ -310,3 +314,31 @@ def prepare_release_for(kubernetes: str, progress: Callable[[str], None]) -> str
     progress(f"this scenario needs Kubernetes {kubernetes}: building its node image once ({command})")
     prepare(Console(file=_Lines(progress), force_terminal=False, width=200), [release])
     return nodeimage.node_image_name(kubernetes)
+
+
+def extra_addons(names: Iterable[str] = (), all_addons: bool = False) -> list[str]:
+    """The add-ons asked for besides the always-on ones (a LabError for an unknown name)."""
+    wanted = list(catalog.ADDONS) if all_addons else list(names)
+    unknown = [n for n in wanted if n not in catalog.ADDONS]
+    if unknown:
+        raise LabError(
+            f"no add-on {', '.join(unknown)}",
+            title="Unknown add-on",
+            hint="add-ons: " + ", ".join(catalog.ADDONS),
+        )
+    return [n for n in dict.fromkeys(wanted) if n not in catalog.ALWAYS]
+
+
+def prepare_addons_for(names: Iterable[str], progress: Callable[[str], None]) -> None:
+    """Build add-on images a scenario needs and this machine lacks (offline), once."""
+    names = list(names)
+    command = "cka-lab offline prepare " + " ".join(f"--addon {n}" for n in names)
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise LabError(
+            f"this scenario needs the add-on(s) {', '.join(names)}, whose images are not built on this "
+            "machine, and building them needs root and apt-get",
+            title="Add-on images missing",
+            hint=f"run `sudo {command}` once, then start the scenario again",
+        )
+    progress(f"this scenario needs {', '.join(names)}: building the add-on images once ({command})")
+    prepare(Console(file=_Lines(progress), force_terminal=False, width=200), addon_names=names)

@@ -140,3 +140,30 @@ def test_gateway_crds_come_from_the_module_standard_channel(tmp_path: Path) -> N
     (tmp_path / "config" / "crd" / "experimental" / "x.yaml").write_text("kind: X\n")
     text = crds.from_module_dir(tmp_path)
     assert text.index("name: a") < text.index("name: b") and "kind: X" not in text
+
+
+class _Settings:
+    def __init__(self, offline: bool):
+        self.offline = offline
+
+    def is_offline(self) -> bool:
+        return self.offline
+
+
+class _Cluster:
+    def __init__(self, offline: bool):
+        self.settings = _Settings(offline)
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_only_an_offline_machine_builds_the_addon_images_it_lacks(monkeypatch, offline) -> None:
+    from lab.addons import install
+    from lab.offline import images as offline_images
+    from lab.offline import prepare
+
+    built: list[list[str]] = []
+    present = set(ADDONS["storage"].image_names())
+    monkeypatch.setattr(offline_images, "image_present", lambda *tags: set(tags) <= present)
+    monkeypatch.setattr(prepare, "prepare_addons_for", lambda names, progress: built.append(names))
+    install._build_missing_offline(_Cluster(offline), ["storage", "metrics-server"], lambda _: None)
+    assert built == ([["metrics-server"]] if offline else [])

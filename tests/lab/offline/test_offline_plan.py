@@ -98,3 +98,31 @@ def test_another_etcd_release_writes_its_wrapper_main_where_its_package_is(monke
     assert (tmp_path / "work" / spec.name / "cmd" / "etcd" / "main.go").exists()
     assert commands[-1][-1] == "./cmd/etcd"
     assert f"require go.etcd.io/etcd/server/v3 {UPGRADE.etcd}" in (tmp_path / "work" / spec.name / "go.mod").read_text()
+
+
+def test_the_default_plan_builds_only_the_always_on_addons() -> None:
+    built = names(prepare.plan())
+    assert {"go-build-kube-network-policies", "go-build-local-path-provisioner"} <= set(built)
+    assert not {"go-build-traefik", "go-build-metrics-server", "gateway-api-crds"} & set(built)
+
+
+def test_an_addon_asked_for_adds_its_build_image_and_crds() -> None:
+    steps = prepare.plan(addon_names=["gateway"])
+    check_order(steps)
+    added = set(names(steps)) - set(names(prepare.plan()))
+    assert added == {"go-build-traefik", f"image-traefik:{versions.TRAEFIK_VERSION}", "gateway-api-crds"}
+
+
+def test_addons_asked_for() -> None:
+    assert prepare.extra_addons(["gateway", "storage", "gateway"]) == ["gateway"]
+    assert set(prepare.extra_addons(all_addons=True)) == {"metrics-server", "gateway"}
+    with pytest.raises(LabError, match="no add-on ingress") as raised:
+        prepare.extra_addons(["ingress"])
+    assert "gateway" in (raised.value.hint or "")
+
+
+def test_an_on_demand_addon_build_without_root_says_what_to_run(monkeypatch) -> None:
+    monkeypatch.setattr(prepare.os, "geteuid", lambda: 1000)
+    with pytest.raises(LabError) as raised:
+        prepare.prepare_addons_for(["metrics-server"], lambda _: None)
+    assert "cka-lab offline prepare --addon metrics-server" in (raised.value.hint or "")
