@@ -132,10 +132,11 @@ def plan(releases: Iterable[versions.Release] = ()) -> list[Step]:
     for image, packages in (
         (images.BASE_IMAGE, rootfs.BASE_PACKAGES),
         (nodeimage.NODE_ROOTFS_IMAGE, rootfs.NODE_PACKAGES),
+        *addons.ROOTFS.items(),
     ):
         steps.append(
             Step(
-                f"rootfs-{image.split('/')[1].split(':')[0]}",
+                _rootfs_step(image),
                 (lambda image=image, packages=packages: rootfs.build_rootfs_image(image, packages, work)),
                 {"image": image, "packages": packages},
                 is_present=lambda image=image: images.image_present(image),
@@ -164,11 +165,11 @@ def plan(releases: Iterable[versions.Release] = ()) -> list[Step]:
             [*image_steps, *(producers[p] for p in placed.values())],
         )
     )
-    base = f"rootfs-{images.BASE_IMAGE.split('/')[1].split(':')[0]}"
     for step in addons.steps(work, bindir):
-        # an add-on image is made from its binary on the base image
+        # an add-on image is made from its binary on the base image (or its own root filesystem)
         if step.name.startswith("image-"):
-            step.after = (f"go-build-{step.name.removeprefix('image-').split(':')[0]}", base)
+            name = step.name.removeprefix("image-").split(":")[0]
+            step.after = (f"go-build-{name}", _rootfs_step(addons.base_image(name)))
         steps.append(step)
     default_steps = [s.name for s in steps]
     for release in releases:
@@ -235,6 +236,11 @@ def _release_steps(
         )
     )
     return steps
+
+
+def _rootfs_step(image: str) -> str:
+    """The step that debootstraps a root filesystem image ("rootfs-debian-base")."""
+    return f"rootfs-{image.split('/')[1].split(':')[0]}"
 
 
 def _binaries(spec: gobuild.GoBuild) -> list[str]:
