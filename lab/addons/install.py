@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.addons import crds
-from lab.addons.catalog import ADDONS, KIND_KINDNETD, LOCAL_PATH, Addon, Workload, images, wanted
+from lab.addons.catalog import ADDONS, KIND_KINDNETD, LOCAL_PATH, NFT_QUEUE, Addon, Workload, images, wanted
 from lab.atomic import write_atomic
 from lab.cluster.api import transient_api_errors
 from lab.errors import ClusterError, TimedOut
@@ -51,15 +51,37 @@ class Plan:
     offline node image); a provisioner cannot change, so it is deleted before the apply."""
 
 
+def builtin(name: str, observed: Observed) -> bool:
+    """The cluster has the add-on of its own (online kind: kindnetd, kind's local-path)."""
+    if name == "network-policy":
+        return bool(observed.kindnet_image and KIND_KINDNETD in observed.kindnet_image)
+    if name == "storage":
+        return bool(observed.standard_provisioner == LOCAL_PATH and observed.local_path_image
+                    and observed.local_path_image != images()["local-path-provisioner"])
+    return False
+
+
+def implementations(declared: Iterable[str], observed: Observed, probe: Callable[[str], bool]) -> dict[str, Addon]:
+    """The implementation each wanted add-on gets: its fallback where the nodes fail the
+    fallback's probe. `probe` runs once per probe name, and never for an add-on the cluster
+    has of its own (kind's kindnetd is kept whatever the kernel)."""
+    results: dict[str, bool] = {}
+    chosen: dict[str, Addon] = {}
+    for name in wanted(list(declared)):
+        addon = ADDONS[name]
+        if addon.fallback and not builtin(name, observed) and addon.fallback.probe not in results:
+            results[addon.fallback.probe] = probe(addon.fallback.probe)
+        chosen[name] = addon.chosen(results)
+    return chosen
+
+
 def plan(declared: Iterable[str], observed: Observed, installed: dict[str, str], digests: dict[str, str]) -> Plan:
     """The install decision, from the scenario's declarations, the cluster's own components,
-    what the record says was installed (name -> manifest digest) and the current digests."""
+    what the record says was installed (name -> manifest digest) and the current digests (of
+    the implementations chosen for this cluster: another one's digest means apply)."""
     result = Plan()
     for name in wanted(list(declared)):
-        if name == "network-policy" and observed.kindnet_image and KIND_KINDNETD in observed.kindnet_image:
-            result.builtin.append(name)
-        elif (name == "storage" and observed.standard_provisioner == LOCAL_PATH and observed.local_path_image
-              and observed.local_path_image != images()["local-path-provisioner"]):
+        if builtin(name, observed):
             result.builtin.append(name)
         elif installed.get(name) == digests[name]:
             result.current.append(name)
@@ -146,6 +168,25 @@ def apply_documents(c: _Clients, documents: list[dict[str, Any]]) -> None:
         )
 
 
+def remove_documents(c: _Clients, documents: list[dict[str, Any]]) -> list[str]:
+    """Delete these objects where they exist (in reverse order: the workload before its
+    permissions); the kinds and names of those deleted."""
+    from kubernetes.client.exceptions import ApiException
+
+    removed = []
+    for doc in reversed(documents):
+        resource = c.dynamic.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
+        namespace = doc["metadata"].get("namespace") if resource.namespaced else None
+        try:
+            resource.delete(name=doc["metadata"]["name"], namespace=namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            continue
+        removed.append(f"{doc['kind']} {doc['metadata']['name']}")
+    return removed
+
+
 def crds_established(c: _Clients, names: list[str]) -> object:
     for name in names:
         crd = _not_found(lambda name=name: c.extensions.read_custom_resource_definition(name))
@@ -163,7 +204,10 @@ def workload_ready(c: _Clients, workload: Workload) -> object:
             return Pending(f"{label} not found")
         s = ds.status
         want = s.desired_number_scheduled or 0
-        if want == 0 or (s.number_ready or 0) < want or (s.updated_number_scheduled or 0) < want:
+        # a status older than the spec (an apply a moment ago) still counts the old pods ready
+        if (s.observed_generation or 0) < ds.metadata.generation or want == 0 or (s.number_ready or 0) < want or (
+            s.updated_number_scheduled or 0
+        ) < want or (s.number_unavailable or 0) > 0:
             return Pending(f"{label}: {s.number_ready or 0}/{want} ready")
         return True
     deploy = _not_found(lambda: c.apps.read_namespaced_deployment(workload.name, workload.namespace))
@@ -218,7 +262,7 @@ def nft_queue_supported(node) -> bool:
     return node.sh(NFT_QUEUE_PROBE, check=False, timeout=30).returncode == 0
 
 
-def _build_missing_offline(cluster, names: list[str], progress: Progress) -> None:
+def _build_missing_offline(cluster, chosen: dict[str, Addon], names: list[str], progress: Progress) -> None:
     """On an offline machine, add-ons beyond the always-on ones are built the first time a
     scenario needs them (there is no registry to pull their images from)."""
     if not cluster.settings.is_offline():
@@ -226,9 +270,13 @@ def _build_missing_offline(cluster, names: list[str], progress: Progress) -> Non
     from lab.offline.images import image_present
     from lab.offline.prepare import prepare_addons_for
 
-    missing = [n for n in names if not all(image_present(i) for i in ADDONS[n].image_names())]
+    missing = [n for n in names if not all(image_present(i) for i in chosen[n].image_names())]
     if missing:
         prepare_addons_for(missing, progress)
+
+
+PROBES: dict[str, Callable[[Any], bool]] = {NFT_QUEUE: nft_queue_supported}
+"""Node probes by name (catalog.Fallback.probe): True where the add-on's own implementation works."""
 
 
 def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeout: float = 300) -> Plan:
@@ -239,23 +287,25 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
     if identity is None:
         raise ClusterError("the lab cluster does not exist", hint="run `cka-lab start <scenario>`")
     installed = read_record(cluster.state_dir, identity.containers)
-    digests = {name: ADDONS[name].digest() for name in wanted(declared)}
     c = _Clients(cluster.api_client())
     decided = wait_until(lambda: observe(c), timeout=60, what="the API server", retry_on=transient_api_errors())
+    node = cluster.nodes()[0]  # the nodes are containers of one host: they share its kernel
+    chosen = implementations(declared, decided, lambda probe: PROBES[probe](node))
+    digests = {name: addon.digest() for name, addon in chosen.items()}
     result = plan(declared, decided, installed, digests)
     if result.apply:
-        _build_missing_offline(cluster, result.apply, progress)
+        _build_missing_offline(cluster, chosen, result.apply, progress)
         progress(f"installing add-ons: {', '.join(result.apply)}")
-        images = [i for name in result.apply for i in ADDONS[name].image_names()]
+        images = [i for name in result.apply for i in chosen[name].image_names()]
         cluster.load_images(list(dict.fromkeys(images)), progress)
     for name in list(result.current):
-        if ready(c, ADDONS[name]) is not True:
+        if ready(c, chosen[name]) is not True:
             # installed before, but something is missing now (deleted by hand): apply again
             result.current.remove(name)
             result.apply.append(name)
-            cluster.load_images(ADDONS[name].image_names(), progress)
+            cluster.load_images(chosen[name].image_names(), progress)
     for name in result.apply:
-        addon = ADDONS[name]
+        addon = chosen[name]
         if addon.gateway_crds:
             documents = crds.documents()
             progress(f"applying the Gateway API CRDs ({len(documents)} objects)")
@@ -267,20 +317,24 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
         if name == "storage" and result.replace_storage_class:
             progress("replacing the StorageClass standard by the local-path provisioner's")
             c.storage.delete_storage_class("standard")
+        if addon is not ADDONS[name] and ADDONS[name].fallback:
+            progress(ADDONS[name].fallback.reason)
+        for other in ADDONS[name].implementations():
+            if other.manifest != addon.manifest:
+                # never two implementations at once (a cluster from before the choice existed)
+                removed = remove_documents(c, other.documents())
+                if removed:
+                    progress(f"removed {name}'s other implementation: {', '.join(removed)}")
         progress(f"applying add-on {name}: {addon.summary}")
         apply_documents(c, addon.documents())
-    applied = list(result.apply)
     for name in result.apply + result.current:
         try:
-            wait_until(lambda name=name: ready(c, ADDONS[name]), timeout=timeout, interval=2, what=f"add-on {name}",
+            wait_until(lambda name=name: ready(c, chosen[name]), timeout=timeout, interval=2, what=f"add-on {name}",
                        progress=progress, retry_on=transient_api_errors())
         except TimedOut as exc:
             raise ClusterError(f"add-on {name} did not become ready: {exc.message}",
                                hint=f"kubectl get pods -A; the add-on's workloads: "
-                               f"{', '.join(w.kind + ' ' + w.namespace + '/' + w.name for w in ADDONS[name].workloads)}") from None
-        if name == "network-policy" and name in applied and not nft_queue_supported(cluster.nodes()[0]):
-            progress("warning: NetworkPolicy is not enforced on this host: its kernel lacks nf_tables' queue "
-                     "expression (CONFIG_NFT_QUEUE), which kube-network-policies (and kind's kindnetd) need")
+                               f"{', '.join(w.kind + ' ' + w.namespace + '/' + w.name for w in chosen[name].workloads)}") from None
         if installed.get(name) != digests[name]:
             installed[name] = digests[name]
             write_record(cluster.state_dir, identity.containers, installed)

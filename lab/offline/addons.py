@@ -44,6 +44,13 @@ def builds() -> list[GoBuild]:
             ldflags=f"-s -w -X sigs.k8s.io/metrics-server/pkg/version.gitVersion={versions.METRICS_SERVER_VERSION}",
         ),
         GoBuild(
+            "kube-router",
+            "github.com/cloudnativelabs/kube-router/v2",
+            versions.KUBE_ROUTER_VERSION,
+            ("github.com/cloudnativelabs/kube-router/v2/cmd/kube-router",),
+            ldflags=f"-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version={versions.KUBE_ROUTER_VERSION}",
+        ),
+        GoBuild(
             "traefik",
             "github.com/traefik/traefik/v3",
             versions.TRAEFIK_VERSION,
@@ -58,13 +65,14 @@ BINARIES = {
     "kube-network-policies": ("cmd", "/bin/netpol"),
     "local-path-provisioner": ("local-path-provisioner", "/usr/bin/local-path-provisioner"),
     "metrics-server": ("metrics-server", "/metrics-server"),
+    "kube-router": ("kube-router", "/usr/local/bin/kube-router"),
     "traefik": ("traefik", "/usr/local/bin/traefik"),
 }
 
 
 BUILDS_OF = {
     # add-on (lab/addons/catalog.py) -> the builds its images need
-    "network-policy": ("kube-network-policies",),
+    "network-policy": ("kube-network-policies", "kube-router"),  # the second where the kernel lacks nft queue
     "storage": ("local-path-provisioner",),
     "metrics-server": ("metrics-server",),
     "gateway": ("traefik",),
@@ -72,6 +80,31 @@ BUILDS_OF = {
 """Only the always-on add-ons are built by a plain `cka-lab offline prepare`: the others take
 long (Traefik alone is the longest build after Kubernetes) and are built the first time a
 scenario needs them, or by `cka-lab offline prepare --addon NAME`."""
+
+
+MODULE_FILES = {
+    # upstream's image installs kubernetes-sigs' iptables-wrappers, shipped in its module, so
+    # iptables, iptables-save and -restore use the backend (nft or legacy) the node's kubelet
+    # and kube-proxy chose, found at their first run
+    "kube-router": ("build/image-assets/iptables-wrapper-installer.sh",),
+}
+"""Files out of a module's tree that its image needs besides the binary (copied beside it)."""
+
+KUBE_ROUTER_BASE = "cka-lab/kube-router-base:" + versions.DEBIAN_SUITE
+KUBE_ROUTER_PACKAGES = ("iptables", "ipset")
+"""kube-router execs iptables, ip6tables, their -save and -restore, and ipset; the Debian base
+image has no ipset, and adding it there would rebuild every image made from that base."""
+
+ROOTFS = {KUBE_ROUTER_BASE: KUBE_ROUTER_PACKAGES}
+"""Root filesystems of add-on images that need more than the Debian base (debootstrapped by
+`cka-lab offline prepare` like the base)."""
+
+BASES = {"kube-router": KUBE_ROUTER_BASE}
+"""The image an add-on's image is made from, when not the Debian base (or scratch)."""
+
+
+def base_image(name: str) -> str:
+    return BASES.get(name, BASE_IMAGE)
 
 
 OWN_TREE = ("traefik",)
@@ -84,15 +117,15 @@ _GO_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false"}
 def build(spec: GoBuild, work: Path, outdir: Path) -> None:
     if spec.name not in OWN_TREE:
         gobuild.build(spec, work, outdir)
+        for name in MODULE_FILES.get(spec.name, ()):
+            shutil.copy(_module_dir(spec) / name, outdir / Path(name).name)
         return
     go = gobuild.go_binary()
-    out = run_build([go, "mod", "download", "-json", f"{spec.module}@{spec.version}"], cwd="/",
-                    context=f"downloading {spec.module}@{spec.version}")
     tree = work / spec.name
     if tree.exists():
         shutil.rmtree(tree)
     # the module cache is read-only; the build writes nothing there, but the copy must be removable
-    shutil.copytree(Path(json.loads(out.stdout)["Dir"]), tree, copy_function=shutil.copy)
+    shutil.copytree(_module_dir(spec), tree, copy_function=shutil.copy)
     for path in [tree, *tree.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     env = {**_GO_ENV, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
@@ -100,6 +133,17 @@ def build(spec: GoBuild, work: Path, outdir: Path) -> None:
     run_build([go, "build", "-trimpath", "-ldflags", spec.ldflags, "-o", str(outdir) + "/", *spec.packages],
               cwd=tree, env=env, context=f"building {spec.name}")
     shutil.rmtree(tree)
+
+
+def _module_dir(spec: GoBuild) -> Path:
+    out = run_build([gobuild.go_binary(), "mod", "download", "-json", f"{spec.module}@{spec.version}"], cwd="/",
+                    context=f"downloading {spec.module}@{spec.version}")
+    return Path(json.loads(out.stdout)["Dir"])
+
+
+def outputs(bindir: Path, name: str) -> list[Path]:
+    """What an add-on's build step leaves in its folder: the binary and its module files."""
+    return [binary(bindir, name), *(bindir / "addons" / name / Path(f).name for f in MODULE_FILES.get(name, ()))]
 
 
 def binary(bindir: Path, name: str) -> Path:
@@ -134,6 +178,17 @@ def image_recipes(bindir: Path) -> list[ImageRecipe]:
             {"local-path-provisioner": binary(bindir, "local-path-provisioner")},
         ),
         scratch("metrics-server", images["metrics-server"], entrypoint=True),
+        # upstream's image is Alpine with these tools; here the Debian packages, the same
+        # iptables-wrappers choosing the node's backend, and no BGP, IPVS or CNI extras (the
+        # lab runs only the network policy controller)
+        ImageRecipe(
+            (images["kube-router"],),
+            f"FROM {KUBE_ROUTER_BASE}\nCOPY kube-router /usr/local/bin/kube-router\n"
+            "COPY iptables-wrapper-installer.sh /\nRUN /iptables-wrapper-installer.sh\n"
+            'ENTRYPOINT ["/usr/local/bin/kube-router"]\n',
+            {"kube-router": binary(bindir, "kube-router"),
+             "iptables-wrapper-installer.sh": bindir / "addons" / "kube-router" / "iptables-wrapper-installer.sh"},
+        ),
         ImageRecipe(
             (images["traefik"],),
             f"FROM {BASE_IMAGE}\nCOPY traefik /usr/local/bin/traefik\nEXPOSE 80\n"
@@ -175,18 +230,18 @@ def steps(work: Path, bindir: Path, addons: Iterable[str] = catalog.ALWAYS) -> l
             Step(
                 f"go-build-{spec.name}",
                 (lambda spec=spec, outdir=outdir: build(spec, work, outdir)),
-                spec.inputs(),
-                is_present=lambda spec=spec: binary(bindir, spec.name).exists(),
+                {**spec.inputs(), **({"module_files": MODULE_FILES[spec.name]} if spec.name in MODULE_FILES else {})},
+                is_present=lambda spec=spec: all(p.exists() for p in outputs(bindir, spec.name)),
             )
         )
         result.append(
             Step(
                 f"image-{recipe.tags[0].rsplit('/', 1)[-1]}",
                 (lambda recipe=recipe: build_image(recipe, work)),
-                lambda recipe=recipe: {
+                lambda recipe=recipe, spec=spec: {
                     **recipe.inputs(),
                     "files": {name: file_digest(path) for name, path in recipe.files.items()},
-                    "base": _image_id(BASE_IMAGE),
+                    "base": _image_id(base_image(spec.name)),
                 },
                 is_present=lambda recipe=recipe: image_present(*recipe.tags),
             )

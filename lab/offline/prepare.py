@@ -133,10 +133,11 @@ def plan(releases: Iterable[versions.Release] = (), addon_names: Iterable[str] =
     for image, packages in (
         (images.BASE_IMAGE, rootfs.BASE_PACKAGES),
         (nodeimage.NODE_ROOTFS_IMAGE, rootfs.NODE_PACKAGES),
+        *addons.ROOTFS.items(),
     ):
         steps.append(
             Step(
-                f"rootfs-{image.split('/')[1].split(':')[0]}",
+                _rootfs_step(image),
                 (lambda image=image, packages=packages: rootfs.build_rootfs_image(image, packages, work)),
                 {"image": image, "packages": packages},
                 is_present=lambda image=image: images.image_present(image),
@@ -165,11 +166,11 @@ def plan(releases: Iterable[versions.Release] = (), addon_names: Iterable[str] =
             [*image_steps, *(producers[p] for p in placed.values())],
         )
     )
-    base = f"rootfs-{images.BASE_IMAGE.split('/')[1].split(':')[0]}"
     for step in addons.steps(work, bindir, [*catalog.ALWAYS, *addon_names]):
-        # an add-on image is made from its binary on the base image
+        # an add-on image is made from its binary on the base image (or its own root filesystem)
         if step.name.startswith("image-"):
-            step.after = (f"go-build-{step.name.removeprefix('image-').split(':')[0]}", base)
+            name = step.name.removeprefix("image-").split(":")[0]
+            step.after = (f"go-build-{name}", _rootfs_step(addons.base_image(name)))
         steps.append(step)
     default_steps = [s.name for s in steps]
     for release in releases:
@@ -236,6 +237,11 @@ def _release_steps(
         )
     )
     return steps
+
+
+def _rootfs_step(image: str) -> str:
+    """The step that debootstraps a root filesystem image ("rootfs-debian-base")."""
+    return f"rootfs-{image.split('/')[1].split(':')[0]}"
 
 
 def _binaries(spec: gobuild.GoBuild) -> list[str]:

@@ -1,8 +1,8 @@
-"""The always-on add-ons on the real test cluster: the default StorageClass provisions volumes
-that outlive their pod. (metrics-server and the gateway are out of the suite for now: on this
-machine's CI run the metrics API stayed unavailable, its discovery answering 404.) (NetworkPolicy enforcement has no test here: the development and CI machine's kernel lacks
-nf_tables' queue expression, which kube-network-policies needs, so no policy can be enforced on
-it; a test there could only be skipped.)"""
+"""The always-on add-ons on the real test cluster: NetworkPolicy is enforced (by
+kube-network-policies, or by kube-router's iptables/ipset controller on a kernel without
+nf_tables' queue expression), and the default StorageClass provisions volumes that outlive their
+pod. (metrics-server and the gateway are out of the suite for now: on this machine's CI run the
+metrics API stayed unavailable, its discovery answering 404.)"""
 
 from __future__ import annotations
 
@@ -83,6 +83,56 @@ def sh(ctx, ns: str, name: str, command: str) -> str:
 def fetch(ctx, ns: str, client_pod: str, url: str) -> str:
     # Debian's busybox wget -T crashes: bound it with timeout instead
     return sh(ctx, ns, client_pod, f"timeout 4 wget -q -O- {url} 2>&1 && echo ' ->OK' || echo ' ->FAIL'")
+
+
+def policy(name: str, spec: dict) -> dict:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": name}, "spec": spec}
+
+
+def test_the_network_policy_implementation_fits_the_kernel(lab_cluster, ctx) -> None:
+    from lab.addons.install import nft_queue_supported
+
+    apps = client.AppsV1Api(ctx.api)
+    names = {d.metadata.name for d in apps.list_namespaced_daemon_set("kube-system").items}
+    nodes = len(ctx.core.list_node().items)
+    expected, other = (("kube-network-policies", "kube-router") if nft_queue_supported(lab_cluster.cluster.nodes()[0])
+                       else ("kube-router", "kube-network-policies"))
+    assert expected in names and other not in names, names
+    status = apps.read_namespaced_daemon_set(expected, "kube-system").status
+    assert status.number_ready == status.desired_number_scheduled == nodes
+
+
+def test_network_policy_denies_then_allows_exactly_one_flow(ctx) -> None:
+    ns = namespace(ctx, "addons-netpol")
+    core, net = ctx.core, client.NetworkingV1Api(ctx.api)
+    try:
+        core.create_namespaced_pod(ns, pod("web", "nginx:1.27", {"app": "web"}))  # on the worker
+        core.create_namespaced_pod(ns, pod("client", "busybox:1.36", {"role": "client"}, ["sleep", "3600"],
+                                           on_control_plane=True))  # across nodes
+        core.create_namespaced_pod(ns, pod("other", "busybox:1.36", {"role": "other"}, ["sleep", "3600"]))  # same node
+        web = running(ctx, ns, "web", "client", "other")["web"]
+        url = f"http://{web}/"
+        for who in ("client", "other"):
+            wait_until(lambda who=who: "Welcome to nginx" in fetch(ctx, ns, who, url), 60, f"{who} reaching web before any policy")
+
+        net.create_namespaced_network_policy(ns, policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress"]}))
+        for who in ("client", "other"):
+            out = wait_until(lambda who=who: (o := fetch(ctx, ns, who, url)) and "->FAIL" in o and o, 60,
+                             f"default-deny to block {who}")
+            assert "Welcome to nginx" not in out
+
+        net.create_namespaced_network_policy(ns, policy("allow-client-to-web", {
+            "podSelector": {"matchLabels": {"app": "web"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "client"}}}], "ports": [{"protocol": "TCP", "port": 80}]}],
+        }))
+        wait_until(lambda: "Welcome to nginx" in fetch(ctx, ns, "client", url), 60, "the allow rule to let client through")
+        # exactly that flow: the client keeps getting through, the other pod stays blocked
+        for _ in range(3):
+            assert "Welcome to nginx" in fetch(ctx, ns, "client", url)
+            assert "->FAIL" in fetch(ctx, ns, "other", url)
+    finally:
+        core.delete_namespace(ns)
 
 
 def test_default_class_provisions_a_volume_that_outlives_its_pod(ctx) -> None:

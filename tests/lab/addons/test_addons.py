@@ -10,8 +10,8 @@ import pytest
 
 from lab import versions
 from lab.addons import crds
-from lab.addons.catalog import ADDONS, ALWAYS, BUSYBOX, images, wanted
-from lab.addons.install import Observed, plan, read_record, write_record
+from lab.addons.catalog import ADDONS, ALWAYS, BUSYBOX, NFT_QUEUE, images, wanted
+from lab.addons.install import PROBES, Observed, implementations, plan, read_record, write_record
 from lab.scenario.models import Cluster, Scenario
 
 OFFLINE = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="kubernetes.io/host-path")
@@ -38,17 +38,20 @@ def test_a_scenario_declares_addons_and_rejects_unknown_ones() -> None:
         Scenario.model_validate({**base, "cluster": {"addons": ["istio"]}})
 
 
-@pytest.mark.parametrize("name", list(ADDONS))
-def test_every_manifest_renders_with_the_pinned_images(name: str) -> None:
-    documents = ADDONS[name].documents()
+EVERY_IMPLEMENTATION = [addon for a in ADDONS.values() for addon in a.implementations()]
+
+
+@pytest.mark.parametrize("addon", EVERY_IMPLEMENTATION, ids=lambda a: f"{a.name}:{a.manifest}")
+def test_every_manifest_renders_with_the_pinned_images(addon) -> None:
+    documents = addon.documents()
     text = repr(documents)
     assert "${" not in text
     for doc in documents:
         assert doc["apiVersion"] and doc["kind"] and doc["metadata"]["name"]
     containers = [c for d in documents if d["kind"] in ("Deployment", "DaemonSet")
                   for c in d["spec"]["template"]["spec"]["containers"]]
-    assert [c["image"] for c in containers] == [images()[ADDONS[name].image]]
-    for workload in ADDONS[name].workloads:
+    assert [c["image"] for c in containers] == [images()[addon.image]]
+    for workload in addon.workloads:
         assert any(d["kind"] == workload.kind and d["metadata"]["name"] == workload.name
                    and d["metadata"]["namespace"] == workload.namespace for d in documents)
 
@@ -68,6 +71,61 @@ def test_manifest_details_the_lab_depends_on() -> None:
     args = metrics["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--kubelet-insecure-tls" in args and "--kubelet-preferred-address-types=InternalIP" in args
     assert images()["metrics-server"] == f"registry.k8s.io/metrics-server/metrics-server:{versions.METRICS_SERVER_VERSION}"
+
+
+def test_kube_router_runs_only_its_policy_controller_on_every_node() -> None:
+    fallback = ADDONS["network-policy"].fallback
+    assert fallback is not None and fallback.probe == NFT_QUEUE and NFT_QUEUE in PROBES
+    documents = {d["kind"]: d for d in fallback.addon.documents()}
+    pod = documents["DaemonSet"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert {"--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false"} <= set(container["args"])
+    assert container["image"] == f"docker.io/cloudnativelabs/kube-router:{versions.KUBE_ROUTER_VERSION}"
+    assert pod["hostNetwork"] and container["securityContext"]["privileged"]
+    assert pod["tolerations"] == [{"operator": "Exists"}]  # the control plane's pods are protected too
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/lib/modules", "/run/xtables.lock"}
+    assert pod["serviceAccountName"] == documents["ServiceAccount"]["metadata"]["name"]
+    granted = {(g, r) for rule in documents["ClusterRole"]["rules"] for g in rule["apiGroups"] for r in rule["resources"]
+               if {"list", "watch"} <= set(rule["verbs"])}
+    # the informers kube-router's controllers start, all of which must sync before it enforces
+    assert granted >= {("", "namespaces"), ("", "pods"), ("", "services"), ("", "nodes"), ("", "endpoints"),
+                       ("discovery.k8s.io", "endpointslices"), ("networking.k8s.io", "networkpolicies")}
+
+
+def test_the_kernel_probe_chooses_the_network_policy_implementation() -> None:
+    asked: list[str] = []
+
+    def probe(result: bool):
+        def run(name: str) -> bool:
+            asked.append(name)
+            return result
+        return run
+
+    lacking = implementations(["metrics-server"], OFFLINE, probe(False))
+    assert lacking["network-policy"] is ADDONS["network-policy"].fallback.addon
+    assert lacking["network-policy"].workloads[0].name == "kube-router"
+    assert lacking["storage"] is ADDONS["storage"] and lacking["metrics-server"] is ADDONS["metrics-server"]
+    assert asked == [NFT_QUEUE]  # once, for the one add-on with a fallback
+    able = implementations([], OFFLINE, probe(True))
+    assert able["network-policy"] is ADDONS["network-policy"]
+    asked.clear()
+    # kind's own kindnetd stays, whatever the kernel: not even probed
+    assert implementations([], KIND, probe(False))["network-policy"] is ADDONS["network-policy"]
+    assert asked == []
+    assert ADDONS["network-policy"].chosen({}) is ADDONS["network-policy"]
+
+
+def test_the_record_tells_the_two_implementations_apart() -> None:
+    ours, fallback = ADDONS["network-policy"].implementations()
+    assert ours.digest() != fallback.digest()
+    after = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="rancher.io/local-path",
+                     local_path_image=images()["local-path-provisioner"])
+    chosen = {**digests(), "network-policy": fallback.digest()}
+    # a cluster that got kube-network-policies before the kernel was probed gets kube-router now
+    decided = plan([], after, {"network-policy": ours.digest(), "storage": digests()["storage"]}, chosen)
+    assert decided.apply == ["network-policy"] and decided.current == ["storage"]
+    decided = plan([], after, {"network-policy": fallback.digest(), "storage": digests()["storage"]}, chosen)
+    assert decided.current == ["network-policy", "storage"]
 
 
 def test_wanted_adds_the_always_on_addons_in_catalog_order() -> None:
@@ -165,5 +223,24 @@ def test_only_an_offline_machine_builds_the_addon_images_it_lacks(monkeypatch, o
     present = set(ADDONS["storage"].image_names())
     monkeypatch.setattr(offline_images, "image_present", lambda *tags: set(tags) <= present)
     monkeypatch.setattr(prepare, "prepare_addons_for", lambda names, progress: built.append(names))
-    install._build_missing_offline(_Cluster(offline), ["storage", "metrics-server"], lambda _: None)
+    install._build_missing_offline(_Cluster(offline), dict(ADDONS), ["storage", "metrics-server"], lambda _: None)
     assert built == ([["metrics-server"]] if offline else [])
+
+
+def test_a_daemon_set_whose_status_predates_its_spec_is_not_ready() -> None:
+    from types import SimpleNamespace
+
+    from lab.addons.catalog import Workload
+    from lab.addons.install import workload_ready
+
+    def clients(generation: int, observed: int, ready: int = 2, updated: int = 2):
+        status = SimpleNamespace(desired_number_scheduled=2, number_ready=ready, updated_number_scheduled=updated,
+                                 number_unavailable=2 - ready, observed_generation=observed)
+        ds = SimpleNamespace(metadata=SimpleNamespace(generation=generation), status=status)
+        return SimpleNamespace(apps=SimpleNamespace(read_namespaced_daemon_set=lambda name, ns: ds))
+
+    workload = Workload("DaemonSet", "kube-system", "kube-router")
+    assert workload_ready(clients(2, 2), workload) is True
+    # applied a moment ago: the old pods still count as ready and updated
+    assert workload_ready(clients(3, 2), workload) is not True
+    assert workload_ready(clients(3, 3, ready=1), workload) is not True

@@ -31,6 +31,25 @@ def test_the_default_plan_builds_helm_and_no_other_release() -> None:
     assert names(steps)[1:4] == ["go-build-kubernetes", "rootfs-debian-base", "rootfs-node-rootfs"]
 
 
+def test_kube_router_is_built_with_its_own_root_filesystem() -> None:
+    from lab.offline import addons
+
+    steps = {s.name: s for s in prepare.plan(addon_names=["gateway"])}
+    image = steps[f"image-kube-router:{versions.KUBE_ROUTER_VERSION}"]
+    assert image.after == ("go-build-kube-router", "rootfs-kube-router-base")
+    assert steps["rootfs-kube-router-base"].after == (prepare.ENGINE,)
+    # the other add-on images keep the Debian base
+    assert steps[f"image-traefik:{versions.TRAEFIK_VERSION}"].after == ("go-build-traefik", prepare.BASE_ROOTFS)
+    (recipe,) = [r for r in addons.image_recipes(prepare.bin_dir()) if "kube-router" in r.tags[0]]
+    assert recipe.tags == (f"docker.io/cloudnativelabs/kube-router:{versions.KUBE_ROUTER_VERSION}",)
+    assert recipe.dockerfile.startswith(f"FROM {addons.KUBE_ROUTER_BASE}\n")
+    assert "RUN /iptables-wrapper-installer.sh\n" in recipe.dockerfile
+    assert {"iptables", "ipset"} <= set(addons.ROOTFS[addons.KUBE_ROUTER_BASE])
+    (build,) = [b for b in addons.builds() if b.name == "kube-router"]
+    assert build.packages == ("github.com/cloudnativelabs/kube-router/v2/cmd/kube-router",)
+    assert "kube-router" not in addons.OWN_TREE  # its go.mod has no replace or exclude directive
+
+
 def test_the_upgrade_release_adds_its_builds_images_packages_and_node_image() -> None:
     steps = prepare.plan([UPGRADE])
     check_order(steps)
