@@ -70,16 +70,14 @@ BINARIES = {
 }
 
 
-BUILDS_OF = {
-    # add-on (lab/addons/catalog.py) -> the builds its images need
-    "network-policy": ("kube-network-policies", "kube-router"),  # the second where the kernel lacks nft queue
-    "storage": ("local-path-provisioner",),
-    "metrics-server": ("metrics-server",),
-    "gateway": ("traefik",),
-}
-"""Only the always-on add-ons are built by a plain `cka-lab offline prepare`: the others take
-long (Traefik alone is the longest build after Kubernetes) and are built the first time a
-scenario needs them, or by `cka-lab offline prepare --addon NAME`."""
+def builds_of(addon: str) -> set[str]:
+    """The builds an add-on's images need: each implementation's image key names its build
+    (the fallback too: which one a cluster gets is known only once its nodes are probed).
+
+    Only the always-on add-ons are built by a plain `cka-lab offline prepare`: the others take
+    long (Traefik alone is the longest build after Kubernetes) and are built the first time a
+    scenario needs them, or by `cka-lab offline prepare --addon NAME`."""
+    return {impl.image for impl in catalog.ADDONS[addon].implementations()}
 
 
 MODULE_FILES = {
@@ -204,10 +202,10 @@ def steps(work: Path, bindir: Path, addons: Iterable[str] = catalog.ALWAYS) -> l
     in the node image): `cka-lab start` loads them into the nodes of a cluster that gets the
     add-on."""
     addons = set(addons)
-    unknown = addons - set(BUILDS_OF)
+    unknown = addons - set(catalog.ADDONS)
     if unknown:
         raise ValueError(f"unknown add-on(s): {', '.join(sorted(unknown))}")
-    chosen = {build for name in addons for build in BUILDS_OF[name]}
+    chosen = {build for name in addons for build in builds_of(name)}
     result: list[Step] = []
     if "gateway" in addons:
         result.append(

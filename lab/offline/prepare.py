@@ -306,17 +306,22 @@ class _Lines:
         pass
 
 
+def _require_root_build(message: str, title: str, command: str) -> None:
+    """An on-demand build runs debootstrap and apt: refused, with the command to run, without root."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise LabError(message, title=title, hint=f"run `sudo {command}` once, then start the scenario again")
+
+
 def prepare_release_for(kubernetes: str, progress: Callable[[str], None]) -> str:
     """Build a pinned release's node image because a scenario needs it; returns the image."""
     release = versions.release(kubernetes)
     command = f"cka-lab offline prepare --release {kubernetes}"
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise LabError(
-            f"this scenario needs Kubernetes {kubernetes}, whose node image is not built on this machine, "
-            "and building it needs root and apt-get",
-            title="Node image missing",
-            hint=f"run `sudo {command}` once, then start the scenario again",
-        )
+    _require_root_build(
+        f"this scenario needs Kubernetes {kubernetes}, whose node image is not built on this machine, "
+        "and building it needs root and apt-get",
+        "Node image missing",
+        command,
+    )
     progress(f"this scenario needs Kubernetes {kubernetes}: building its node image once ({command})")
     prepare(Console(file=_Lines(progress), force_terminal=False, width=200), [release])
     return nodeimage.node_image_name(kubernetes)
@@ -339,12 +344,11 @@ def prepare_addons_for(names: Iterable[str], progress: Callable[[str], None]) ->
     """Build add-on images a scenario needs and this machine lacks (offline), once."""
     names = list(names)
     command = "cka-lab offline prepare " + " ".join(f"--addon {n}" for n in names)
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise LabError(
-            f"this scenario needs the add-on(s) {', '.join(names)}, whose images are not built on this "
-            "machine, and building them needs root and apt-get",
-            title="Add-on images missing",
-            hint=f"run `sudo {command}` once, then start the scenario again",
-        )
+    _require_root_build(
+        f"this scenario needs the add-on(s) {', '.join(names)}, whose images are not built on this "
+        "machine, and building them needs root and apt-get",
+        "Add-on images missing",
+        command,
+    )
     progress(f"this scenario needs {', '.join(names)}: building the add-on images once ({command})")
     prepare(Console(file=_Lines(progress), force_terminal=False, width=200), addon_names=names)
