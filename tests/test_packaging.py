@@ -115,6 +115,21 @@ def failed(screen: str) -> bool:
     return "Traceback" in screen or "StylesheetError" in screen
 
 
+def signal_state(pid: int | str) -> str:
+    status = Path(f"/proc/{pid}/status")
+    lines = status.read_text().splitlines() if status.exists() else []
+    return " ".join(line.replace("\t", "") for line in lines if line.startswith(("SigBlk", "SigIgn")))
+
+
+def processes_under(tmux) -> str:
+    """The pane's process tree and who blocks or ignores which signals, for a failure message."""
+    pane, server = tmux("display-message", "-p", "-t", "pkg", "#{pane_pid} #{pid}").split()
+    tree = subprocess.run(["ps", "-o", "pid,ppid,stat,args", "--ppid", pane, "-p", pane],
+                          capture_output=True, text=True).stdout
+    return (f"pane process {pane}:\n{tree}\ntmux server {server}: {signal_state(server)}\n"
+            f"this test process: {signal_state(os.getpid())}")
+
+
 def test_installed_tui_browser_opens_in_a_real_terminal(installed: dict[str, Path]) -> None:
     assert shutil.which("tmux"), "tmux is needed for this test (CI installs it)"
     env = user_env(installed["home"])
@@ -128,7 +143,11 @@ def test_installed_tui_browser_opens_in_a_real_terminal(installed: dict[str, Pat
 
     env_flags = [flag for key in ("HOME", "CKA_LAB_HOME", "CKA_LAB_CACHE", "CKA_LAB_CONFIG", "XDG_CONFIG_HOME",
                                   "XDG_STATE_HOME", "XDG_CACHE_HOME") for flag in ("-e", f"{key}={env[key]}")]
-    command = f"cd {installed['home']} && exec {installed['venv'] / 'bin' / 'cka-lab'}"
+    # The shell records cka-lab's exit status itself (written whole, then renamed): once in CI, tmux
+    # showed the pane dead but never learned its status, which it only gets when it reaps the child.
+    exit_file = installed["home"] / f"tui-exit-{os.getpid()}"
+    exit_file.unlink(missing_ok=True)
+    command = f"cd {installed['home']} && {installed['venv'] / 'bin' / 'cka-lab'}; echo $? > {exit_file}.part; mv {exit_file}.part {exit_file}"
     tmux("new-session", "-d", "-s", "pkg", "-x", "120", "-y", "40", *env_flags, command)
     try:
         tmux("set-option", "-t", "pkg", "remain-on-exit", "on")
@@ -141,11 +160,11 @@ def test_installed_tui_browser_opens_in_a_real_terminal(installed: dict[str, Pat
             time.sleep(0.3)
         assert opened(screen) and not failed(screen), f"the browser did not open:\n{screen}"
         tmux("send-keys", "-t", "pkg", "q")
-        status: list[str] = []
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(status) < 2:
-            status = tmux("display-message", "-p", "-t", "pkg", "#{pane_dead} #{pane_dead_status}").split()
+        while time.monotonic() < deadline and not exit_file.exists():
             time.sleep(0.3)
-        assert status == ["1", "0"], f"cka-lab did not quit cleanly ({status}):\n{tmux('capture-pane', '-p', '-t', 'pkg')}"
+        status = exit_file.read_text().strip() if exit_file.exists() else "still running after 30 s"
+        assert status == "0", (f"cka-lab did not quit cleanly (exit status: {status}):\n"
+                               f"{tmux('capture-pane', '-p', '-t', 'pkg')}\n{processes_under(tmux)}")
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
