@@ -107,6 +107,9 @@ class ReleaseState(BaseModel):
     id: str = Field(default_factory=_new_id)
     kubernetes: str
     workers: int
+    changed: bool = False
+    """A fault upgraded part of a node itself (upgrade-node): undo re-creates the cluster even
+    where no version shows it (a kubeadm package, a drained node)."""
 
 
 Entry = Annotated[
@@ -185,6 +188,18 @@ class Ledger:
             if ledger.cluster is None and self._identity is not None:
                 ledger.cluster = self._identity()
             ledger.entries.append(entry)
+            self._write(ledger)
+            return True
+
+    def mark_release_changed(self) -> bool:
+        """Flag the recorded release as changed by a fault, in place (its position in the ledger
+        decides when it is undone). False when no release is recorded."""
+        with self.lock.hold("record an undo entry"):
+            ledger = self.read()
+            found = [entry for entry in ledger.entries if isinstance(entry, ReleaseState)]
+            if not found:
+                return False
+            found[0].changed = True
             self._write(ledger)
             return True
 

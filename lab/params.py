@@ -144,3 +144,15 @@ ContainerIndex = Annotated[int, Field(ge=0, le=63)]
 
 SearchText = Annotated[str, Field(min_length=1)]
 """Text to find (replacing the empty string would insert everywhere)."""
+
+
+def _pinned_release(value: str) -> str:
+    from lab.versions import RELEASES
+
+    if value not in RELEASES:
+        raise ValueError(f"{value!r} is not a pinned Kubernetes release ({', '.join(RELEASES)})")
+    return value
+
+
+PinnedRelease = Annotated[str, AfterValidator(_pinned_release), Field(pattern=r"^v\d+\.\d+\.\d+$")]
+"""A Kubernetes release the lab has packages for (lab/versions.py RELEASES), e.g. v1.34.0."""

@@ -3,9 +3,13 @@ brought back by re-creating the cluster, since an upgrade cannot be undone in pl
 
 from __future__ import annotations
 
+from typing import Literal
+
 from lab.errors import LabError, UndoFailed
 from lab.ledger import ReleaseState
+from lab.params import NodeName, PinnedRelease
 from lab.registry import FAULTS
+from lab.versions import RELEASES
 
 
 @FAULTS.register("record-release")
@@ -33,7 +37,7 @@ def upgraded(ctx, entry: ReleaseState) -> bool:
 
 def undo_release(ctx, entry: ReleaseState, progress=lambda _: None) -> None:
     """Re-create the cluster at the recorded release when the task upgraded it."""
-    if not upgraded(ctx, entry):
+    if not entry.changed and not upgraded(ctx, entry):
         return
     progress(f"the cluster was upgraded: re-creating it at Kubernetes {entry.kubernetes}")
     ctx.cluster.delete(progress)
@@ -42,3 +46,43 @@ def undo_release(ctx, entry: ReleaseState, progress=lambda _: None) -> None:
     if ctx.cluster.running_releases() != {entry.kubernetes}:
         raise UndoFailed(f"the re-created cluster does not run Kubernetes {entry.kubernetes}")
     ctx.recreated_cluster = True
+
+
+UpgradeStage = Literal["drained", "kubeadm", "configuration", "kubelet", "done"]
+STAGES: tuple[UpgradeStage, ...] = ("drained", "kubeadm", "configuration", "kubelet", "done")
+ADMIN = "kubectl --kubeconfig /etc/kubernetes/admin.conf"
+APT = "export DEBIAN_FRONTEND=noninteractive; "
+
+
+def _packages(names: str, version: str) -> str:
+    pinned = " ".join(f"{name}={version}" for name in names.split())
+    return f"{APT}apt-mark unhold {names} && apt-get update -q && apt-get install -y -q {pinned} && apt-mark hold {names}"
+
+
+@FAULTS.register("upgrade-node")
+def upgrade_node(ctx, node: NodeName, release: PinnedRelease, until: UpgradeStage = "done") -> None:
+    """Upgrade one node to `release` with kubeadm's documented steps, stopping after `until`,
+    as an interrupted upgrade leaves it: `drained` (cordoned and emptied), `kubeadm` (its
+    kubeadm package), `configuration` (`kubeadm upgrade apply` on the control plane,
+    `kubeadm upgrade node` elsewhere), `kubelet` (kubelet and kubectl packages, kubelet
+    restarted), `done` (uncordoned). Put record-release before it: reset then re-creates the
+    cluster at the recorded release, since none of these steps can be undone in place."""
+    if not ctx.ledger.mark_release_changed():
+        raise LabError(
+            "upgrade-node needs the cluster's release recorded first, or reset could not undo it",
+            title="Fault cannot apply",
+            hint="put `- {type: record-release}` before it in the step's faults",
+        )
+    target, control_plane = ctx.node(node), ctx.node("control-plane")
+    version = RELEASES[release].deb_version
+    configure = f"kubeadm upgrade apply -y {release}" if target.role == "control-plane" else "kubeadm upgrade node"
+    steps = {
+        "drained": (control_plane, f"{ADMIN} drain {target.container} --ignore-daemonsets --timeout=120s"),
+        "kubeadm": (target, _packages("kubeadm", version)),
+        "configuration": (target, configure),
+        "kubelet": (target, _packages("kubelet kubectl", version) + " && systemctl daemon-reload && systemctl restart kubelet"),
+        "done": (control_plane, f"{ADMIN} uncordon {target.container}"),
+    }
+    for stage in STAGES[: STAGES.index(until) + 1]:
+        where, script = steps[stage]
+        where.sh(script, timeout=900)

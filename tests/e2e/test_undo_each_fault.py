@@ -63,7 +63,11 @@ CASES = {
          "content": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: probe}\ndata: {k: v}\n"},
         {"type": "helm-release", "release": "probe", "chart": "/var/lib/cka-lab-undo-chart", "namespace": "undo-helm"},
     ],
+    # last: its undo re-creates the cluster (a kubeadm upgrade step cannot be undone in place)
+    "upgrade-node": [{"type": "record-release"},
+                     {"type": "upgrade-node", "node": "worker", "release": "v1.34.0", "until": "drained"}],
 }
+RECREATES = {"upgrade-node"}
 
 
 def test_every_fault_type_is_covered() -> None:
@@ -93,5 +97,13 @@ def test_fault_then_undo_restores_the_baseline(lab_cluster, fault: str) -> None:
     undone = undo.replay(lab.ctx)
     assert undone and len(lab.ledger) == 0
     lab.cluster.wait_until_healthy(timeout=600)
+    assert lab.ctx.recreated_cluster == (fault in RECREATES)
+    if fault in RECREATES:
+        # a new cluster: new certificates and tokens, so no byte-identical files; the same shape,
+        # release and schedulable nodes
+        assert lab.cluster.running_releases() == {"v1.34.0"}
+        assert all(not n.spec.unschedulable for n in lab.ctx.core.list_node().items)
+        assert sorted(n.role for n in lab.cluster.nodes()) == ["control-plane", "worker"]
+        return
     assert diff(before, baseline(lab)) == []
     assert _file_digests(lab) == files_before

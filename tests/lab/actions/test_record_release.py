@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from lab.actions.release import record_release, undo_release
+from lab.actions.release import record_release, undo_release, upgrade_node
 from lab.errors import LabError
 from lab.ledger import Ledger, ReleaseState
 from lab.undo import describe
@@ -72,3 +72,53 @@ def test_an_upgraded_cluster_is_re_created_at_the_recorded_release(tmp_path: Pat
     ctx = ctx_for(tmp_path, cluster)
     undo_release(ctx, ReleaseState(kubernetes="v1.33.4", workers=1))
     assert cluster.calls == ["delete", "create 1 v1.33.4"] and ctx.recreated_cluster
+
+
+class Node:
+    def __init__(self, name: str, role: str, log: list[tuple[str, str]]):
+        self.container, self.role, self.log = f"lab-{name}", role, log
+
+    def sh(self, script: str, timeout: float = 120):
+        self.log.append((self.container, script))
+
+
+def with_nodes(ctx, log: list[tuple[str, str]]):
+    nodes = {"control-plane": Node("control-plane", "control-plane", log), "worker": Node("worker", "worker", log)}
+    ctx.node = nodes.__getitem__
+    return ctx
+
+
+def test_upgrade_node_refuses_to_run_before_the_release_is_recorded(tmp_path: Path) -> None:
+    log: list[tuple[str, str]] = []
+    ctx = with_nodes(ctx_for(tmp_path, Cluster({"v1.33.4"})), log)
+    with pytest.raises(LabError, match="release recorded first"):
+        upgrade_node(ctx, node="worker", release="v1.34.0")
+    assert log == [] and ctx.ledger.entries() == []
+
+
+def test_upgrade_node_stops_where_asked_and_marks_the_release_changed(tmp_path: Path) -> None:
+    log: list[tuple[str, str]] = []
+    ctx = with_nodes(ctx_for(tmp_path, Cluster({"v1.33.4"})), log)
+    record_release(ctx)
+    upgrade_node(ctx, node="worker", release="v1.34.0", until="kubeadm")
+    assert [where for where, _ in log] == ["lab-control-plane", "lab-worker"]
+    assert "drain lab-worker --ignore-daemonsets" in log[0][1]
+    assert "apt-get install -y -q kubeadm=1.34.0-1.1" in log[1][1] and "kubelet" not in log[1][1]
+    [entry] = ctx.ledger.entries()
+    assert entry.changed
+    # nothing shows the upgrade in the versions, yet undo re-creates the cluster
+    undo_release(ctx, entry)
+    assert ctx.cluster.calls == ["delete", "create 1 v1.33.4"] and ctx.recreated_cluster
+
+
+@pytest.mark.parametrize(("node", "configure"), [("control-plane", "kubeadm upgrade apply -y v1.34.0"),
+                                                 ("worker", "kubeadm upgrade node")])
+def test_a_whole_node_upgrade_follows_kubeadm_order(tmp_path: Path, node: str, configure: str) -> None:
+    log: list[tuple[str, str]] = []
+    ctx = with_nodes(ctx_for(tmp_path, Cluster({"v1.33.4"})), log)
+    record_release(ctx)
+    upgrade_node(ctx, node=node, release="v1.34.0")
+    scripts = [script for _, script in log]
+    assert [s.split()[-1] if "cordon" in s or "drain" in s else "" for s in scripts][-1] == f"lab-{node}"
+    assert "drain" in scripts[0] and scripts[2] == configure and "uncordon" in scripts[4]
+    assert "kubelet=1.34.0-1.1 kubectl=1.34.0-1.1" in scripts[3] and scripts[3].endswith("systemctl restart kubelet")
