@@ -212,11 +212,11 @@ def history(
     games = record.gamedays(limit=limit) if scenario is None else []
     if games:
         table = _table(title="Game days")
-        for name in ("ended", "game day", "seed", "repaired", "requests", "budget burned", "score"):
+        for name in ("ended", "game day", "seed", "repaired", "requests", "budget burned", "score /100"):
             table.add_column(name, no_wrap=True)
         for g in games:
             table.add_row(time.strftime("%m-%d %H:%M", time.localtime(g.ended_at)), g.id, str(g.seed),
-                          f"{g.repaired}/{g.faults}", str(g.requests), f"{100 * g.budget_burned:.0f} %", f"{g.score}/100")
+                          f"{g.repaired}/{g.faults}", str(g.requests), f"{100 * g.budget_burned:.0f} %", str(g.score))
         out.print(table)
 
 
@@ -461,7 +461,8 @@ def gameday(
         now = time.time()
         if now - last_status[0] >= 15:
             last_status[0] = now
-            out.print(gameday_report.status_line(state, runner.objective, now), highlight=False, markup=False)
+            out.print(gameday_report.status_line(state, runner.objective, now), highlight=False, markup=False,
+                      soft_wrap=True)
 
     state = runner.run(injections, seed=chosen_seed, timing=timing, progress=_progress, status=status)
     text = gameday_report.markdown(state, runner.objective)
@@ -474,8 +475,24 @@ def gameday(
 
 @app.command()
 def status(as_json: JsonOption = False) -> None:
-    """Show the running session (or exam)."""
+    """Show the running session (or exam, or game day)."""
     lab = make_lab()
+    if lab.state() is None and lab.gameday_file.exists():
+        from lab.gameday import report as gameday_report
+        from lab.gameday.runner import GameDay
+
+        runner = GameDay(lab)
+        game = runner.state()
+        if game is not None:
+            line = gameday_report.status_line(game, runner.objective, game.ended_at or time.time())
+            if as_json:
+                out.print_json(json.dumps({"gameday_id": game.gameday_id, "ended": game.ended_at is not None,
+                                           "requests": game.requests, "bad": game.bad,
+                                           "open_incidents": sum(i.open for i in game.incidents)}))
+                return
+            state = "ended" if game.ended_at is not None else "running"
+            out.print(f"Game day {game.gameday_id} ({state}): {line}", highlight=False, markup=False)
+            return
     if lab.state() is None and lab.exam_file.exists():
         from lab.exam.runner import Exam
 

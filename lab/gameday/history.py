@@ -49,7 +49,8 @@ def summary(state: GameDayState, objective: Objective) -> GameDayRecord:
 
 
 def record(lab, state: GameDayState, objective: Objective) -> None:
-    if not lab.record_attempts:
+    """Record a game day that began (one whose start failed before its steady state is none)."""
+    if not lab.record_attempts or state.started_at is None:
         return
     titles = {}
     for fault in state.faults:

@@ -36,8 +36,9 @@ Status = Callable[[GameDayState], None]
 
 POLL = 3.0
 """Seconds between two gradings of the open incidents."""
-COOLDOWN = 20.0
-"""Seconds of steady state measured after the last repair before an early end."""
+COOLDOWN = 30.0
+"""Seconds measured after the last repair before an early end: the service may come back some
+seconds after its checks pass (a node Ready again reports its pods ready at its next sync)."""
 SAVE_EVERY = 5.0
 OBJECTIVE = Objective()
 BUCKET = 10.0
@@ -161,12 +162,12 @@ class GameDay:
         ctx = self.lab.ctx
         progress(f"deploying the service ({workload.REPLICAS} replicas of {workload.NAMESPACE}/{workload.NAME})")
         apply_objects(ctx, workload.manifests())
-        played = [played(f) for f in state.faults]
-        for number, scenario in enumerate(played, 1):
+        scenarios = [played(f) for f in state.faults]
+        for number, scenario in enumerate(scenarios, 1):
             if scenario.setup:
-                progress(f"preparing the environment ({number}/{len(played)})")
+                progress(f"preparing the environment ({number}/{len(scenarios)})")
                 apply_objects(ctx, scenario.setup)
-        for scenario in played:
+        for scenario in scenarios:
             if scenario.setup_checks:
                 self.lab.wait_for_checks(scenario.setup_checks, timeout=240, progress=progress, what="the environment")
         self._wait_service_ready(progress)
@@ -248,13 +249,15 @@ class GameDay:
     def _grade_loop(self, state: GameDayState, stop: threading.Event) -> None:
         """Grade every open incident every POLL seconds; each repair is timed at the grading that
         first saw all its checks pass."""
+        checks_of: dict[int, list] = {}
         while not stop.wait(POLL):
             with self._guard:
                 open_ones = [i for i in state.incidents if i.open]
             for incident in open_ones:
                 try:
-                    checks = played(state.fault(incident.number)).steps[0].checks
-                    results = run_checks(self.lab.ctx, checks)
+                    if incident.number not in checks_of:
+                        checks_of[incident.number] = played(state.fault(incident.number)).steps[0].checks
+                    results = run_checks(self.lab.ctx, checks_of[incident.number])
                 except Exception:  # noqa: BLE001 - one grading lost to a cluster hiccup; the next one counts
                     continue
                 with self._guard:

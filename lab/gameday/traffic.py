@@ -2,9 +2,9 @@
 `cka-lab ssh` runs commands) against the Service's ClusterIP, and streams one JSON line per
 request, which the host reads back as Samples while the game day runs.
 
-Inside the node the load runs as a transient systemd unit with a hard time limit, its results in
-a file: killing cka-lab mid-way leaves a load that stops by itself, and the ledger holds both the
-unit (reset stops it) and its folder (reset removes it), like any fault."""
+Inside the node the load runs as a systemd unit with a hard time limit, its results in a file:
+killing cka-lab mid-way leaves a load that stops by itself, and the ledger holds the unit (reset
+stops it and removes its file) and the tool's folder (reset removes it), like any fault."""
 
 from __future__ import annotations
 
@@ -16,13 +16,15 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lab.cluster.node import Node, service_state
+from lab.cluster.node import Node, service_state, write_file
 from lab.gameday.slo import Sample
-from lab.ledger import PathState, ServiceState
+from lab.ledger import FileState, PathState, ServiceState
 from lab.shell import run
 
 FOLDER = "/opt/cka-lab-gameday"
 UNIT = "cka-lab-gameday-load.service"
+UNIT_FILE = f"/run/systemd/system/{UNIT}"
+"""A runtime unit: gone with the node's next boot even if nothing undid it."""
 RESULTS = f"{FOLDER}/results.jsonl"
 RATE = 10
 """Requests per second: enough to see a one-pod outage within seconds, little enough for 2 cores."""
@@ -40,6 +42,15 @@ def attack_script(target: str, seconds: int, rate: int = RATE, timeout: float = 
     return (
         f"echo 'GET {target}' | {vegeta} attack -rate={rate}/1s -duration={seconds}s -timeout={timeout:g}s "
         f"-keepalive=false -max-workers=200 -max-body=64 | {vegeta} encode --to json --output {RESULTS}"
+    )
+
+
+def unit_file(target: str, seconds: int) -> str:
+    """The load's systemd unit: it stops by itself GRACE seconds after the load should have."""
+    return (
+        "[Unit]\nDescription=cka-lab game day traffic generator (ends by itself)\n\n"
+        f"[Service]\nType=simple\nRuntimeMaxSec={seconds + GRACE}\n"
+        f'ExecStart=/bin/sh -c "{attack_script(target, seconds)}"\n'
     )
 
 
@@ -98,17 +109,19 @@ class LoadGenerator:
 
     def start(self, seconds: int) -> None:
         node = self.node
+        # a unit file of its own rather than `systemd-run`: a transient unit vanishes when it
+        # stops, and systemd then has no state for it that an undo could verify
+        self.ledger.record(FileState(node=node.short_name, path=UNIT_FILE, content_b64=None))
+        write_file(node, UNIT_FILE, unit_file(self.target, seconds).encode())
+        node.run(["systemctl", "daemon-reload"])
         active, enabled = service_state(node, UNIT)
         self.ledger.record(ServiceState(node=node.short_name, service=UNIT, active=active, enabled=enabled))
         node.run(["rm", "-f", RESULTS])
-        node.run([
-            "systemd-run", f"--unit={UNIT}", "--collect", "--quiet", f"--property=RuntimeMaxSec={seconds + GRACE}",
-            "/bin/sh", "-c", attack_script(self.target, seconds),
-        ])
-        main_pid = node.run(["systemctl", "show", "-p", "MainPID", "--value", UNIT]).stdout.strip() or "1"
+        node.run(["systemctl", "start", UNIT])
+        main_pid = node.run(["systemctl", "show", "-p", "MainPID", "--value", UNIT]).stdout.strip()
         # the reader ends with the load (or at the unit's own limit): never a process left behind
         argv = ["docker", "exec", node.container, "timeout", str(seconds + GRACE + 10),
-                "tail", "-n", "+1", "-F", f"--pid={main_pid}", "--sleep-interval=0.5", RESULTS]
+                "tail", "-n", "+1", "-F", f"--pid={main_pid or 1}", "--sleep-interval=0.5", RESULTS]
         self._reader = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self._thread = threading.Thread(target=self._read, name="gameday-traffic", daemon=True)
         self._thread.start()

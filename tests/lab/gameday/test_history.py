@@ -56,3 +56,21 @@ def test_a_record_written_before_game_days_gains_their_table(tmp_path) -> None:
     record = TrainingRecord(tmp_path)
     record.add_gameday(summary(game(), Objective()))
     assert [g.id for g in record.gamedays()] == ["cafe"]
+
+
+def test_a_game_day_whose_start_failed_is_no_game_day_in_the_record(tmp_path) -> None:
+    from lab.gameday.history import record
+
+    class StubLab:
+        record_attempts = True
+
+        class results:  # noqa: N801 - stands in for the engine's ResultsStore
+            record = TrainingRecord(tmp_path)
+
+            @staticmethod
+            def add(attempt) -> None:
+                raise AssertionError("no attempt for a game day that never began")
+
+    state = game().model_copy(update={"started_at": None, "incidents": []})
+    record(StubLab(), state, Objective())
+    assert StubLab.results.record.gamedays() == []

@@ -47,3 +47,12 @@ def test_the_load_is_bounded_in_time_and_uses_fresh_connections() -> None:
     assert "GET http://10.96.0.7:80/" in script
     assert "-duration=300s" in script and "-rate=10/1s" in script and "-timeout=2s" in script
     assert "-keepalive=false" in script and "encode --to json" in script
+
+
+def test_the_unit_ends_by_itself_after_the_load() -> None:
+    from lab.gameday.traffic import GRACE, unit_file
+
+    text = unit_file("http://10.96.0.7:80/", 120)
+    assert f"RuntimeMaxSec={120 + GRACE}" in text
+    assert 'ExecStart=/bin/sh -c "echo \'GET http://10.96.0.7:80/\' |' in text and "-duration=120s" in text
+    assert "%" not in text and "$" not in text  # nothing systemd would expand
