@@ -107,3 +107,34 @@ def test_a_game_day_measures_the_outage_and_the_repair(lab_cluster, lab_env, cli
     assert node.run(["test", "-e", traffic.FOLDER], check=False).returncode != 0
     lab_cluster.cluster.wait_until_healthy(timeout=420)
     assert diff(before, baseline(lab_cluster)) == []
+
+
+def test_a_game_day_killed_mid_way_is_undone_by_reset(lab_cluster, lab_env, cli) -> None:
+    """SIGKILL after the fault went in: the load stops by itself at the latest, and reset
+    undoes it all at once (the fault, the load's unit and folder, the service)."""
+    lab_cluster.reset()
+    lab_cluster.cluster.wait_until_healthy(timeout=420)
+    before = baseline(lab_cluster)
+    argv = [sys.executable, "-m", "lab", "gameday", "--seed", str(_seed_for(FAULT)), "--minutes", str(MINUTES),
+            "--faults", "1", "--warmup", str(WARMUP), "--no-tui"]
+    proc = subprocess.Popen(argv, env={**os.environ, **lab_env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runner = GameDay(lab_cluster)
+    try:
+        state = wait_until(lambda: (s := runner.state()) and s.incidents and s, 420, "the fault to be injected")
+    finally:
+        proc.kill()
+        proc.wait()
+    node = lab_cluster.cluster.node("control-plane")
+    assert node.run(["systemctl", "is-active", traffic.UNIT], check=False).stdout.strip() == "active"
+    reset = cli("reset", timeout=1200)
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert "kubelet on worker back to active" in reset.stderr
+    assert node.run(["systemctl", "is-active", traffic.UNIT], check=False).stdout.strip() != "active"
+    assert node.run(["pgrep", "-f", f"{traffic.FOLDER}/vegeta"], check=False).returncode != 0
+    assert node.run(["test", "-e", traffic.FOLDER], check=False).returncode != 0
+    lab_cluster.cluster.wait_until_healthy(timeout=420)
+    assert diff(before, baseline(lab_cluster)) == []
+    # the game day cut short is in the record as it stood: its incident not repaired
+    history = json.loads(cli("history", "--json", check=True).stdout)
+    (attempt,) = [a for a in history if a["exam_id"] == state.gameday_id]
+    assert attempt["mode"] == "gameday" and attempt["scenario"] == FAULT[0] and not attempt["finished"]
