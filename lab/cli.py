@@ -450,7 +450,6 @@ def gameday(
     if runner.state() is not None and runner.state().ended_at is None:  # type: ignore[union-attr]
         raise LabError("a game day is running already", title="Game day running",
                        hint="let it end, or `cka-lab reset` undoes it")
-    del no_tui  # the live screen is this status output for now, on a terminal too
     _progress(f"game day, seed {chosen_seed}: {faults} fault(s) within {minutes:g} minutes; "
               "what breaks stays hidden until the end")
 
@@ -464,7 +463,24 @@ def gameday(
             out.print(gameday_report.status_line(state, runner.objective, now), highlight=False, markup=False,
                       soft_wrap=True)
 
-    state = runner.run(injections, seed=chosen_seed, timing=timing, progress=_progress, status=status)
+    if sys.stdout.isatty() and not no_tui:
+        from lab.gameday.live import LiveGameDay
+        from tui.app import run_gameday
+
+        live = LiveGameDay(runner, injections, seed=chosen_seed, timing=timing)
+        live.start()
+        try:
+            run_gameday(lab, live)
+        finally:
+            live.stop()  # the injector never outlives its screen
+            _progress("the game day's injector is stopped; winding down the traffic generator")
+            live.join()
+        if live.error is not None:
+            raise live.error
+        assert live.state is not None
+        state = live.state
+    else:
+        state = runner.run(injections, seed=chosen_seed, timing=timing, progress=_progress, status=status)
     text = gameday_report.markdown(state, runner.objective)
     out.print(_markdown(text))
     if report is not None:

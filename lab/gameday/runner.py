@@ -70,6 +70,11 @@ class GameDay:
     def state(self) -> GameDayState | None:
         return read_model(self.file, GameDayState, "game day", hint="`cka-lab reset` still undoes every recorded fault")
 
+    def snapshot(self, state: GameDayState) -> GameDayState:
+        """A copy of the running state that the grader does not change under a reader's eyes."""
+        with self._guard:
+            return state.model_copy(deep=True)
+
     def save(self, state: GameDayState) -> None:
         with self._guard:
             text = state.model_dump_json(indent=1)
@@ -102,6 +107,9 @@ class GameDay:
         try:
             grader.start()
             self._clock(state, timing, load, progress, status, stop)
+            if stop.is_set():
+                state.stopped_early = "stopped before its end"
+                progress("the game day was stopped: no more faults are injected")
         except KeyboardInterrupt:
             state.stopped_early = "interrupted"
             progress("interrupted: no more faults are injected")
