@@ -74,6 +74,8 @@ async def test_the_end_shows_the_report_that_names_the_fault(fake_lab):
         report = app.screen.query_one("#gameday-report")
         assert "worker-node-failure (kubelet-stopped)" in report.source and "repaired after 02:00" in report.source
         assert "The game day has ended" in screen_text(app)
+        await pilot.pause(1.5)  # a tick of the live refresh later, the end is still what is shown
+        assert "The game day has ended" in screen_text(app)
         await pilot.press("q")
         await settle(pilot)
         assert live.stops == 0 and not app.is_running

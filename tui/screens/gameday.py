@@ -54,6 +54,8 @@ class GameDayScreen(Screen):
         self.set_interval(1, self.refresh_live)
 
     def refresh_live(self) -> None:
+        if self.ended_shown:
+            return  # the end is drawn once: nothing changes after it
         live = self.live
         state = live.state
         now = self.app.clock()
