@@ -1,4 +1,4 @@
-"""The game day screen against a scripted game day: the live service level (sparklines, budget,
+"""The game day screen against a scripted game day: the live service level (bar charts, budget,
 incident counts) without a word of what broke, the report naming it at the end, and quitting
 while it runs stopping the injector first."""
 
@@ -58,8 +58,10 @@ async def test_the_live_screen_shows_the_service_level_and_counts_incidents_with
         assert "02:10 of 10:00" in text and "open incidents 1" in text and "Incidents: 1 open, 0 closed" in text
         assert "budget left 53.8 %" in text
         assert "worker-node-failure" not in text and "kubelet" not in text
-        assert app.screen.query_one("#gameday-success").data == [1.0, 1.0, 0.4, 0.0]
-        assert app.screen.query_one("#gameday-latency").data == [0.004, 0.004, 2.0, 0.001]
+        # one column per bucket on a fixed scale: full, full, 40 % (10 of 24 eighths), empty (its floor mark only)
+        assert str(app.screen.query_one("#gameday-success").render()).splitlines() == ["██  ", "██▂ ", "███▁"]
+        # 2 s is past the 1 s ceiling: a full bar; a few milliseconds barely show
+        assert str(app.screen.query_one("#gameday-latency").render()).splitlines() == ["  █ ", "  █ ", "▁▁█▁"]
 
 
 async def test_the_end_shows_the_report_that_names_the_fault(fake_lab):
@@ -109,3 +111,12 @@ def test_end_screen(fake_lab, snap_compare):
     app = make_app(fake_lab, open_session=False)
     app.gameday = live
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_the_chart_keeps_its_scale_and_the_newest_buckets() -> None:
+    from tui.screens.gameday import bars
+
+    assert bars([1.0, 1.0], 1.0, 10, rows=1) == "██"
+    assert bars([0.5], 1.0, 10, rows=2) == " \n█"
+    assert bars([0.0, 3.0], 1.0, 10, rows=1) == "▁█"
+    assert bars([0.1 * i for i in range(20)], 2.0, 4, rows=1) == "▆▇▇█"  # only the last 4 fit: 0.8, 0.85, 0.9, 0.95 of the top

@@ -1,4 +1,4 @@
-"""The game day screen. While it runs: the live service level (sparklines of the share of good
+"""The game day screen. While it runs: the live service level (bar charts of the share of good
 requests and of the p95 latency, one bar per 10 s), the error budget left, how many incidents are
 open and closed (never what they are), the runner's progress lines, and the kubectl and node
 shells to repair with. At the end: the report, which names every fault. Quitting while it runs
@@ -10,13 +10,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Sparkline, Static
+from textual.widgets import Footer, Markdown, Static
 
 from lab.gameday.report import spent, status_line
 from lab.timefmt import duration
 from tui.modals import ConfirmModal
 
 LOG_LINES = 8
+ROWS = 3
+EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+
+def bars(values: list[float], top: float, width: int, rows: int = ROWS) -> str:
+    """A bar chart on a fixed scale (0 to `top`), one column per value, the newest at the right:
+    unlike a sparkline scaled to its own minimum and maximum, a steady 100 % draws full bars
+    and a dip to 0 an empty one. Every column keeps a floor mark, so the time axis shows."""
+    shown = values[-width:] if width > 0 else []
+    heights = [round(max(0.0, min(1.0, v / top)) * rows * 8) if top > 0 else 0 for v in shown]
+    lines = []
+    for row in range(rows - 1, -1, -1):
+        line = ""
+        for height in heights:
+            fill = max(0, min(8, height - row * 8))
+            line += EIGHTHS[fill] if fill or row else "▁"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 class GameDayScreen(Screen):
@@ -40,10 +58,10 @@ class GameDayScreen(Screen):
             yield Static("", id="gameday-clock")
         with VerticalScroll(id="gameday-body"):
             yield Static("", id="gameday-status")
-            yield Static("Good requests (per 10 s)", classes="gameday-label")
-            yield Sparkline([], id="gameday-success")
-            yield Static("p95 latency (per 10 s)", classes="gameday-label")
-            yield Sparkline([], id="gameday-latency")
+            yield Static("Good requests, per 10 s (bar full at 100 %)", classes="gameday-label")
+            yield Static("", id="gameday-success", classes="gameday-chart")
+            yield Static("", id="gameday-latency-label", classes="gameday-label")
+            yield Static("", id="gameday-latency", classes="gameday-chart")
             yield Static("", id="gameday-incidents")
             yield Static("", id="gameday-log")
             yield Markdown("", id="gameday-report")
@@ -68,8 +86,12 @@ class GameDayScreen(Screen):
         self.query_one("#gameday-clock", Static).update(clock)
         if state is not None:
             self.query_one("#gameday-status", Static).update(status_line(state, live.objective, state.ended_at or now))
-            self.query_one("#gameday-success", Sparkline).data = [p.success for p in state.points] or [1.0]
-            self.query_one("#gameday-latency", Sparkline).data = [p.p95 for p in state.points] or [0.0]
+            width = max(10, self.query_one("#gameday-success", Static).size.width or 100)
+            ceiling = 2 * live.objective.latency
+            self.query_one("#gameday-success", Static).update(bars([p.success for p in state.points], 1.0, width))
+            self.query_one("#gameday-latency-label", Static).update(
+                f"p95 latency, per 10 s (bar full at {ceiling:g} s; the objective allows {live.objective.latency:g} s)")
+            self.query_one("#gameday-latency", Static).update(bars([p.p95 for p in state.points], ceiling, width))
             opened = len(state.incidents)
             still = sum(i.open for i in state.incidents)
             left = spent(state, live.objective).left
