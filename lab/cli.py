@@ -463,6 +463,12 @@ def gameday(
             out.print(gameday_report.status_line(state, runner.objective, now), highlight=False, markup=False,
                       soft_wrap=True)
 
+    import signal
+
+    def _stop_on_term(_signum, _frame) -> None:
+        raise KeyboardInterrupt  # a `kill` ends the game day like Ctrl-C: injector stopped, report written
+
+    signal.signal(signal.SIGTERM, _stop_on_term)
     if sys.stdout.isatty() and not no_tui:
         from lab.gameday.live import LiveGameDay
         from tui.app import run_gameday
@@ -487,6 +493,8 @@ def gameday(
         report.expanduser().write_text(text)
         out.print(f"report saved as {escape(str(report))}", highlight=False)
     out.print("[dim]`cka-lab reset` undoes every fault of this game day; `cka-lab history` lists it.[/dim]")
+    if state.stopped_early == "interrupted":
+        raise typer.Exit(130)  # as an interrupted command: the report above is of a cut-short game day
 
 
 @app.command()
