@@ -66,8 +66,8 @@ def lab_cluster(request: pytest.FixtureRequest, lab_env: dict[str, str]):
     lab.cluster.wait_until_healthy(timeout=420)
     from lab.addons import catalog, install
 
-    # the always-on add-ons only: metrics-server's API stayed unavailable (discovery 404) on the
-    # CI run of this machine, so it and the gateway are not in the suite until that is found
+    # the always-on add-ons only: the scenarios that declare metrics-server (resource-usage,
+    # autoscaling in test_catalog) install it on demand, as `start` does for a trainee
     install.ensure(lab.cluster, list(catalog.ALWAYS), progress=lambda line: print(line, file=sys.stderr))
     yield lab
     lab.reset()

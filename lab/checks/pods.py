@@ -103,6 +103,12 @@ def exec_in_pod(
     return _grade(f"`{shown}` in pod {name}", code, output, output_contains, output_lacks)
 
 
+# busybox wget's words for "the name did not resolve" and "the server answered with an error":
+# neither means the connection itself was blocked
+_UNRESOLVED = "bad address"
+_ANSWERED = "server returned error"
+
+
 @CHECKS.register("http-from-pod")
 def http_from_pod(
     ctx,
@@ -112,10 +118,13 @@ def http_from_pod(
     namespace: str = "default",
     container: str | None = None,
     contains: str | None = None,
+    blocked: bool = False,
     timeout: HttpTimeout = 5,
 ) -> CheckResult:
     """An HTTP GET from inside a pod (its image needs `timeout` and `wget`, as busybox has)
-    returns a success status, and the body contains `contains` when given."""
+    returns a success status, and the body contains `contains` when given. With `blocked`,
+    the opposite: the URL's host resolves but the request gets no answer within `timeout`
+    (refused or dropped, as a NetworkPolicy does); an HTTP error status is an answer."""
     target = _running_pod(ctx, namespace, pod, selector)
     if isinstance(target, CheckResult):
         return target
@@ -123,4 +132,14 @@ def http_from_pod(
     # `timeout` rather than wget's own -T, which some static busybox builds crash on
     argv = ["timeout", str(timeout), "wget", "-q", "-O", "-", url]
     code, output = exec_in(ctx, namespace, name, container, argv, timeout + 10)
-    return _grade(f"GET {url} from pod {name}", code, output, contains, None)
+    what = f"GET {url} from pod {name}"
+    if not blocked:
+        return _grade(what, code, output, contains, None)
+    tail = " ".join(output.split())[-200:]
+    if code == 0 or _ANSWERED in output:
+        return CheckResult(False, f"{what} got an answer: {tail or '(empty body)'}")
+    if code is None or code == -1:
+        return CheckResult(False, f"{what} could not be run: {tail or '(no output)'}")
+    if _UNRESOLVED in output:
+        return CheckResult(False, f"{what}: the name does not resolve ({tail})")
+    return CheckResult(True, f"{what} got no answer within {timeout} s")

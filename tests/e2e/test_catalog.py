@@ -25,6 +25,10 @@ FAMILIES = {
     "scheduling": ("scheduling-pending", "untolerated-taint"),
     "configuration": ("config-mounts", "configmap-key"),
     "storage": ("storage-claims", "access-mode"),
+    "network-policy": ("network-policy", "allow-one-flow"),
+    "services": ("service-exposure", "nodeport-target"),
+    "metrics": ("resource-usage", "cpu"),
+    "autoscaling": ("autoscaling", "no-requests"),
 }
 
 

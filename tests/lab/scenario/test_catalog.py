@@ -61,3 +61,33 @@ def test_variant_scenarios_list_their_variants() -> None:
     ]
     assert len(loader.load("network-failure").variant_ids()) == 5
     assert len(loader.load("apiserver-down").variant_ids()) == 3
+
+
+def _node_ports(value) -> set[int]:
+    """Every `nodePort` anywhere in a parsed document."""
+    if isinstance(value, dict):
+        found = {value["nodePort"]} if isinstance(value.get("nodePort"), int) else set()
+        return found.union(*(_node_ports(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_node_ports(v) for v in value))
+    return set()
+
+
+def test_no_two_owners_claim_the_same_node_port() -> None:
+    """A node port is cluster-wide: an add-on kept by reset, or another scenario of the same exam,
+    holding it makes a scenario's Service fail to apply ("provided port is already allocated")."""
+    import yaml
+
+    from lab.addons.catalog import MANIFESTS
+
+    owners: dict[int, set[str]] = {}
+    for path in sorted(loader.builtin_dir().glob("*.yaml")):
+        for port in _node_ports(yaml.safe_load(path.read_text())):
+            owners.setdefault(port, set()).add(f"scenario {path.stem}")
+    for path in sorted(MANIFESTS.glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            for port in _node_ports(document):
+                owners.setdefault(port, set()).add(f"add-on manifest {path.name}")
+    assert any("scenario service-exposure" in o for o in owners.values()), owners
+    shared = {port: sorted(o) for port, o in owners.items() if len(o) > 1}
+    assert not shared, shared
