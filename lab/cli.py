@@ -178,12 +178,13 @@ def history(
     from lab.text import printable
     from lab.timefmt import duration
 
-    attempts = TrainingRecord(paths.state_dir()).attempts(scenario=scenario, limit=limit, with_steps=as_json)
+    record = TrainingRecord(paths.state_dir())
+    attempts = record.attempts(scenario=scenario, limit=limit, with_steps=as_json)
     if as_json:
         out.print_json(json.dumps([a.as_dict() for a in attempts]))
         return
     if not attempts:
-        out.print("No attempts yet: `cka-lab start <scenario>` or `cka-lab exam`.")
+        out.print("No attempts yet: `cka-lab start <scenario>`, `cka-lab exam` or `cka-lab gameday`.")
         return
     table = _table()
     table.add_column("ended", no_wrap=True)
@@ -194,6 +195,8 @@ def history(
     for a in attempts:
         if a.mode == "exam" and a.points:
             result = f"exam task: {a.score:g}/{a.points:g} points"
+        elif a.mode == "gameday":
+            result = f"game day {a.exam_id}: " + ("repaired" if a.finished else "not repaired")
         elif a.finished:
             result = "solved"
         else:
@@ -206,6 +209,15 @@ def history(
         cells = (time.strftime("%m-%d %H:%M", time.localtime(a.ended_at)), name, result, duration(a.seconds), helped)
         table.add_row(*(Text(printable(cell, newlines=False)) for cell in cells))
     out.print(table)
+    games = record.gamedays(limit=limit) if scenario is None else []
+    if games:
+        table = _table(title="Game days")
+        for name in ("ended", "game day", "seed", "repaired", "requests", "budget burned", "score /100"):
+            table.add_column(name, no_wrap=True)
+        for g in games:
+            table.add_row(time.strftime("%m-%d %H:%M", time.localtime(g.ended_at)), g.id, str(g.seed),
+                          f"{g.repaired}/{g.faults}", str(g.requests), f"{100 * g.budget_burned:.0f} %", str(g.score))
+        out.print(table)
 
 
 @app.command()
@@ -410,9 +422,101 @@ def exam(
 
 
 @app.command()
-def status(as_json: JsonOption = False) -> None:
-    """Show the running session (or exam)."""
+def gameday(
+    seed: Annotated[Optional[int], typer.Option(help="Play this game day again (random without).")] = None,  # noqa: UP007
+    minutes: Annotated[float, typer.Option(min=1, max=600, help="How long it runs (it ends early once every "
+                                           "fault was injected and repaired).")] = 15,
+    faults: Annotated[int, typer.Option(min=1, max=20, help="Faults injected, at random times.")] = 2,
+    report: Annotated[Optional[Path], typer.Option(help="Also save the end report here (Markdown).")] = None,  # noqa: UP007
+    warmup: Annotated[float, typer.Option(min=5, max=600, help="Seconds of steady state before the first fault.",
+                                          hidden=True)] = 60,
+    no_tui: Annotated[bool, typer.Option("--no-tui", help="Plain output even on a terminal.")] = False,
+) -> None:
+    """A game day: a small service under steady load while faults from the catalog are injected at
+    random times, unannounced. Keep the service within its SLO and repair what broke (in another
+    terminal: `cka-lab shell`); each repair is timed. Ends with a timeline, the error budget
+    burned and a score; `cka-lab reset` undoes every fault."""
+    from lab.gameday import report as gameday_report
+    from lab.gameday.runner import GameDay
+    from lab.gameday.schedule import Timing
+
+    if report is not None and not report.expanduser().resolve().parent.is_dir():
+        raise LabError(f"cannot save the report as {report}: its folder does not exist", title="Report not writable",
+                       hint="name a file in an existing folder")
+    timing = Timing(minutes=minutes, warmup=warmup)
+    chosen_seed, injections = GameDay.plan(faults, seed, timing)
     lab = make_lab()
+    runner = GameDay(lab)
+    if runner.state() is not None and runner.state().ended_at is None:  # type: ignore[union-attr]
+        raise LabError("a game day is running already", title="Game day running",
+                       hint="let it end, or `cka-lab reset` undoes it")
+    _progress(f"game day, seed {chosen_seed}: {faults} fault(s) within {minutes:g} minutes; "
+              "what breaks stays hidden until the end")
+
+    last_status = [0.0]
+
+    def status(state) -> None:
+        # a line every 15 s: often enough to follow the service, rare enough to read the log
+        now = time.time()
+        if now - last_status[0] >= 15:
+            last_status[0] = now
+            out.print(gameday_report.status_line(state, runner.objective, now), highlight=False, markup=False,
+                      soft_wrap=True)
+
+    import signal
+
+    def _stop_on_term(_signum, _frame) -> None:
+        raise KeyboardInterrupt  # a `kill` ends the game day like Ctrl-C: injector stopped, report written
+
+    signal.signal(signal.SIGTERM, _stop_on_term)
+    if sys.stdout.isatty() and not no_tui:
+        from lab.gameday.live import LiveGameDay
+        from tui.app import run_gameday
+
+        live = LiveGameDay(runner, injections, seed=chosen_seed, timing=timing)
+        live.start()
+        try:
+            run_gameday(lab, live)
+        finally:
+            live.stop()  # the injector never outlives its screen
+            _progress("the game day's injector is stopped; winding down the traffic generator")
+            live.join()
+        if live.error is not None:
+            raise live.error
+        assert live.state is not None
+        state = live.state
+    else:
+        state = runner.run(injections, seed=chosen_seed, timing=timing, progress=_progress, status=status)
+    text = gameday_report.markdown(state, runner.objective)
+    out.print(_markdown(text))
+    if report is not None:
+        report.expanduser().write_text(text)
+        out.print(f"report saved as {escape(str(report))}", highlight=False)
+    out.print("[dim]`cka-lab reset` undoes every fault of this game day; `cka-lab history` lists it.[/dim]")
+    if state.stopped_early == "interrupted":
+        raise typer.Exit(130)  # as an interrupted command: the report above is of a cut-short game day
+
+
+@app.command()
+def status(as_json: JsonOption = False) -> None:
+    """Show the running session (or exam, or game day)."""
+    lab = make_lab()
+    if lab.state() is None and lab.gameday_file.exists():
+        from lab.gameday import report as gameday_report
+        from lab.gameday.runner import GameDay
+
+        runner = GameDay(lab)
+        game = runner.state()
+        if game is not None:
+            line = gameday_report.status_line(game, runner.objective, game.ended_at or time.time())
+            if as_json:
+                out.print_json(json.dumps({"gameday_id": game.gameday_id, "ended": game.ended_at is not None,
+                                           "requests": game.requests, "bad": game.bad,
+                                           "open_incidents": sum(i.open for i in game.incidents)}))
+                return
+            state = "ended" if game.ended_at is not None else "running"
+            out.print(f"Game day {game.gameday_id} ({state}): {line}", highlight=False, markup=False)
+            return
     if lab.state() is None and lab.exam_file.exists():
         from lab.exam.runner import Exam
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY,
@@ -25,8 +25,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     domain TEXT NOT NULL DEFAULT '',
     variant TEXT,
     seed INTEGER,
-    mode TEXT NOT NULL DEFAULT 'practice',      -- practice | exam
-    exam_id TEXT,
+    mode TEXT NOT NULL DEFAULT 'practice',      -- practice | exam | gameday
+    exam_id TEXT,                                 -- the exam's (or game day's) id
     started_at REAL NOT NULL,
     ended_at REAL NOT NULL,
     finished INTEGER NOT NULL,
@@ -60,6 +60,19 @@ CREATE TABLE IF NOT EXISTS checks (
     passed INTEGER,                               -- NULL: never graded
     message TEXT,
     PRIMARY KEY (attempt_id, step, number)
+);
+CREATE TABLE IF NOT EXISTS gamedays (         -- since version 2; each incident is also an attempt
+    id TEXT PRIMARY KEY,
+    seed INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at REAL NOT NULL,
+    faults INTEGER NOT NULL,
+    repaired INTEGER NOT NULL,
+    requests INTEGER NOT NULL,
+    bad INTEGER NOT NULL,
+    budget_burned REAL NOT NULL,                  -- share of the error budget spent (1.0: all of it)
+    score INTEGER NOT NULL,
+    report TEXT NOT NULL                          -- the end report, Markdown
 );
 """
 
@@ -128,6 +141,23 @@ class Attempt:
 
 
 @dataclass
+class GameDayRecord:
+    """One game day's outcome (its incidents are attempts of mode "gameday" with its id)."""
+
+    id: str
+    seed: int
+    started_at: float
+    ended_at: float
+    faults: int
+    repaired: int
+    requests: int
+    bad: int
+    budget_burned: float
+    score: int
+    report: str
+
+
+@dataclass
 class DomainStats:
     domain: str
     attempts: int
@@ -189,6 +219,21 @@ class TrainingRecord:
                 )
         attempt.id = attempt_id
         return attempt_id
+
+    def add_gameday(self, game: GameDayRecord) -> None:
+        columns = list(GameDayRecord.__dataclass_fields__)
+        with self._db() as db:
+            db.execute(f"INSERT OR REPLACE INTO gamedays ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                       [getattr(game, c) for c in columns])
+
+    def gamedays(self, limit: int | None = None) -> list[GameDayRecord]:
+        """Game days, newest first."""
+        if not self.path.exists():
+            return []
+        query = "SELECT * FROM gamedays ORDER BY ended_at DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        with self._db() as db:
+            db.row_factory = sqlite3.Row
+            return [GameDayRecord(**dict(row)) for row in db.execute(query).fetchall()]
 
     def attempts(self, *, scenario: str | None = None, limit: int | None = None, with_steps: bool = False) -> list[Attempt]:
         """Attempts, newest first."""

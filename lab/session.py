@@ -129,6 +129,10 @@ class Lab:
     def exam_file(self) -> Path:
         return self.state_dir / "exam.json"
 
+    @property
+    def gameday_file(self) -> Path:
+        return self.state_dir / "gameday.json"
+
     def state(self) -> SessionState | None:
         """The running session, None without one. An unreadable session file is moved aside and
         reported (StateError) with both paths."""
@@ -407,7 +411,8 @@ class Lab:
         return self.scenario().steps[state.step].solution
 
     def _has_leftovers(self) -> bool:
-        return self.ledger.path.exists() or self.session_file.exists() or self.exam_file.exists()
+        return (self.ledger.path.exists() or self.session_file.exists() or self.exam_file.exists()
+                or self.gameday_file.exists())
 
     def assert_state_matches_cluster(self) -> None:
         """Refuse to undo a ledger (or continue a session) recorded on another cluster: another
@@ -500,6 +505,7 @@ class Lab:
                 pass  # the scenario file may be gone; the result line is not worth failing a reset
         self.session_file.unlink(missing_ok=True)
         self._end_exam()
+        self._end_gameday()
 
     def _end_exam(self) -> None:
         """An exam ends with a reset: one that was never ended is recorded as abandoned."""
@@ -518,6 +524,26 @@ class Lab:
         self.exam_file.unlink(missing_ok=True)
         exam.contexts_file.unlink(missing_ok=True)
         shutil.rmtree(self.state_dir / "exam", ignore_errors=True)  # the tasks' scenario snapshots
+
+    def _end_gameday(self) -> None:
+        """A game day ends with a reset too: one whose runner was killed before its end is
+        recorded as it stood (its open incidents not repaired)."""
+        if not self.gameday_file.exists():
+            return
+        from lab.gameday.history import record
+        from lab.gameday.runner import GameDay
+
+        gameday = GameDay(self)
+        try:
+            state = gameday.state()
+            if state is not None and state.ended_at is None:
+                state.ended_at = time.time()
+                state.stopped_early = state.stopped_early or "reset before its end"
+                record(self, state, gameday.objective)
+        except LabError:
+            pass  # an unreadable game day file was moved aside; the reset goes on
+        self.gameday_file.unlink(missing_ok=True)
+        shutil.rmtree(gameday.folder, ignore_errors=True)  # the faults' scenario snapshots
 
     def refresh_after_etcd_rewind(self, progress: Progress = _quiet) -> None:
         """After etcd's data moved to another timeline, restart everything that caches objects

@@ -26,6 +26,9 @@ DEBIAN_SUITE = "bookworm"
 HELM_VERSION = "v3.19.5"
 """helm.sh/helm/v3 release put on the nodes (built against the v0.34 Kubernetes libraries)."""
 
+VEGETA_VERSION = "v12.13.0"
+"""github.com/tsenart/vegeta/v12 release the game day's traffic generator runs."""
+
 UPGRADE_FROM_KUBERNETES_VERSION = "v1.33.4"
 """The release upgrade scenarios start from (one minor below KUBERNETES_VERSION). v1.33.4 is the
 1.33 release kind KIND_VERSION published a node image for."""

@@ -48,6 +48,7 @@ class LabApp(App[None]):
         open_session: bool = False,
         exam=None,
         open_exam: bool = False,
+        gameday=None,
         clock: Clock = time.time,
         check_interval: float = 5.0,
         catalog: list[CatalogEntry] | None = None,
@@ -58,6 +59,8 @@ class LabApp(App[None]):
         self.exam = exam
         """The exam engine (lab.exam.runner.Exam, or a fake in the tests); None: no exam entry."""
         self.open_exam = open_exam
+        self.gameday = gameday
+        """A game day running in a thread (lab.gameday.live.LiveGameDay, or a fake): its screen opens."""
         self.clock = clock
         """Injected so snapshot tests render fixed times."""
         self.check_interval = check_interval
@@ -79,6 +82,10 @@ class LabApp(App[None]):
 
             state = self.exam.require()
             self.push_screen(ExamResultScreen() if state.ended_at is not None else ExamScreen())
+        if self.gameday is not None:
+            from tui.screens.gameday import GameDayScreen
+
+            self.push_screen(GameDayScreen())
 
     def _load_catalog(self) -> list[CatalogEntry]:
         entries, problems = load_catalog()
@@ -204,6 +211,8 @@ class LabApp(App[None]):
     # --- quitting ------------------------------------------------------------------------------
 
     def exit_message(self) -> str | None:
+        if self.gameday is not None and not self.gameday.done:
+            return "The game day stops with this screen: no more faults are injected. `cka-lab reset` undoes those in place."
         if self.busy:
             return f"Quit while {self.busy}: run `cka-lab reset` to undo anything left half-done."
         try:
@@ -253,9 +262,15 @@ def run_exam(lab: Engine) -> None:
     LabApp(lab, exam=Exam(lab), open_exam=True).run()
 
 
+def run_gameday(lab: Engine, gameday) -> None:
+    """During `cka-lab gameday` on a terminal: the live game day screen. The caller started the
+    game day and stops and joins it once the screen is gone (the injector never outlives it)."""
+    LabApp(lab, gameday=gameday).run()
+
+
 def run_session(lab: Engine) -> None:
     """After `cka-lab start`: the session screen of the session `lab` already started."""
     LabApp(lab, open_session=True).run()
 
 
-__all__ = ["LabApp", "run_browser", "run_exam", "run_session"]
+__all__ = ["LabApp", "run_browser", "run_exam", "run_gameday", "run_session"]

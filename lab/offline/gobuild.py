@@ -144,6 +144,11 @@ def helm_build() -> GoBuild:
     )
 
 
+def vegeta_build() -> GoBuild:
+    """The load tool of the game day's traffic generator (one static binary copied into a node)."""
+    return GoBuild("vegeta", "github.com/tsenart/vegeta/v12", versions.VEGETA_VERSION, ("github.com/tsenart/vegeta/v12",))
+
+
 def release_builds(release: versions.Release) -> list[GoBuild]:
     """What another release needs beyond the default release's builds (its own Kubernetes, and
     the etcd and CoreDNS its kubeadm asks for when they differ)."""
@@ -162,6 +167,7 @@ def component_builds() -> list[GoBuild]:
         *etcd_builds(),
         coredns_build(),
         helm_build(),
+        vegeta_build(),
         GoBuild(
             "crictl",
             "sigs.k8s.io/cri-tools",
