@@ -104,6 +104,7 @@ def test_fault_then_undo_restores_the_baseline(lab_cluster, fault: str) -> None:
         assert lab.cluster.running_releases() == {"v1.34.0"}
         assert all(not n.spec.unschedulable for n in lab.ctx.core.list_node().items)
         assert sorted(n.role for n in lab.cluster.nodes()) == ["control-plane", "worker"]
+        lab._ctx = None  # as reset does after a re-creation: the old context's flag and clients go
         return
     assert diff(before, baseline(lab)) == []
     assert _file_digests(lab) == files_before
