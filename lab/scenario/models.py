@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 import lab.actions  # noqa: F401  (fills FAULTS)
 import lab.checks  # noqa: F401  (fills CHECKS)
-from lab.params import ImageRef, Text
+from lab.params import ImageRef, PinnedRelease, Text
 from lab.registry import CHECKS, FAULTS
 
 
@@ -55,18 +55,9 @@ class Cluster(_Strict):
     (Gateway API CRDs and Traefik, GatewayClass and IngressClass `traefik`). `network-policy` and
     `storage` are in every lab cluster anyway."""
 
-    kubernetes: str | None = None
+    kubernetes: PinnedRelease | None = None
     """Kubernetes release of every node: one of the lab's pinned releases (an upgrade scenario
     starts one minor below the default); unset means the default release."""
-
-    @field_validator("kubernetes")
-    @classmethod
-    def _pinned(cls, value: str | None) -> str | None:
-        from lab.versions import RELEASES
-
-        if value is not None and value not in RELEASES:
-            raise ValueError(f"{value!r} is not a pinned Kubernetes release ({', '.join(RELEASES)})")
-        return value
 
 
 TOKEN_FORMS = (
