@@ -10,6 +10,7 @@ from lab.ledger import ReleaseState
 from lab.params import NodeName, PinnedRelease
 from lab.registry import FAULTS
 from lab.versions import RELEASES
+from lab.wait import Pending, wait_until
 
 
 @FAULTS.register("record-release")
@@ -77,7 +78,8 @@ def upgrade_node(ctx, node: NodeName, release: PinnedRelease, until: UpgradeStag
     version = RELEASES[release].deb_version
     configure = f"kubeadm upgrade apply -y {release}" if target.role == "control-plane" else "kubeadm upgrade node"
     steps = {
-        "drained": (control_plane, f"{ADMIN} drain {target.container} --ignore-daemonsets --timeout=120s"),
+        # emptyDir data is scratch space by definition (metrics-server keeps its certificates there)
+        "drained": (control_plane, f"{ADMIN} drain {target.container} --ignore-daemonsets --delete-emptydir-data --timeout=120s"),
         "kubeadm": (target, _packages("kubeadm", version)),
         "configuration": (target, configure),
         "kubelet": (target, _packages("kubelet kubectl", version) + " && systemctl daemon-reload && systemctl restart kubelet"),
@@ -85,4 +87,18 @@ def upgrade_node(ctx, node: NodeName, release: PinnedRelease, until: UpgradeStag
     }
     for stage in STAGES[: STAGES.index(until) + 1]:
         where, script = steps[stage]
+        if script.startswith(ADMIN):
+            _wait_for_api_server(control_plane)
         where.sh(script, timeout=900)
+    # `kubeadm upgrade apply` and the kubelet's restart restart the API server: what comes next
+    # (the trainee's kubectl, the next fault) must not meet "connection refused"
+    _wait_for_api_server(control_plane)
+
+
+def _wait_for_api_server(control_plane) -> None:
+    def ready() -> object:
+        answer = control_plane.run(["sh", "-c", f"{ADMIN} get --raw=/readyz"], check=False, timeout=30)
+        return answer.returncode == 0 or Pending((answer.stderr or answer.stdout).strip()[:200] or "no answer")
+
+    wait_until(ready, timeout=300, interval=2, what="the API server to answer after the upgrade step",
+               hint=f"docker exec {control_plane.container} {ADMIN} get --raw=/readyz")

@@ -81,6 +81,10 @@ class Node:
     def sh(self, script: str, timeout: float = 120):
         self.log.append((self.container, script))
 
+    def run(self, argv: list[str], check: bool = True, timeout: float = 120):
+        self.log.append((self.container, "wait: " + argv[-1]))
+        return SimpleNamespace(returncode=0, stdout="ok", stderr="")
+
 
 def with_nodes(ctx, log: list[tuple[str, str]]):
     nodes = {"control-plane": Node("control-plane", "control-plane", log), "worker": Node("worker", "worker", log)}
@@ -101,9 +105,10 @@ def test_upgrade_node_stops_where_asked_and_marks_the_release_changed(tmp_path: 
     ctx = with_nodes(ctx_for(tmp_path, Cluster({"v1.33.4"})), log)
     record_release(ctx)
     upgrade_node(ctx, node="worker", release="v1.34.0", until="kubeadm")
-    assert [where for where, _ in log] == ["lab-control-plane", "lab-worker"]
-    assert "drain lab-worker --ignore-daemonsets" in log[0][1]
-    assert "apt-get install -y -q kubeadm=1.34.0-1.1" in log[1][1] and "kubelet" not in log[1][1]
+    steps = [(where, script) for where, script in log if not script.startswith("wait: ")]
+    assert [where for where, _ in steps] == ["lab-control-plane", "lab-worker"]
+    assert "drain lab-worker --ignore-daemonsets --delete-emptydir-data" in steps[0][1]
+    assert "apt-get install -y -q kubeadm=1.34.0-1.1" in steps[1][1] and "kubelet" not in steps[1][1]
     [entry] = ctx.ledger.entries()
     assert entry.changed
     # nothing shows the upgrade in the versions, yet undo re-creates the cluster
@@ -118,7 +123,18 @@ def test_a_whole_node_upgrade_follows_kubeadm_order(tmp_path: Path, node: str, c
     ctx = with_nodes(ctx_for(tmp_path, Cluster({"v1.33.4"})), log)
     record_release(ctx)
     upgrade_node(ctx, node=node, release="v1.34.0")
-    scripts = [script for _, script in log]
+    scripts = [script for _, script in log if not script.startswith("wait: ")]
     assert [s.split()[-1] if "cordon" in s or "drain" in s else "" for s in scripts][-1] == f"lab-{node}"
     assert "drain" in scripts[0] and scripts[2] == configure and "uncordon" in scripts[4]
     assert "kubelet=1.34.0-1.1 kubectl=1.34.0-1.1" in scripts[3] and scripts[3].endswith("systemctl restart kubelet")
+
+
+def test_kubectl_steps_and_the_end_wait_for_the_api_server(tmp_path: Path) -> None:
+    """kubeadm restarts the API server: drain, uncordon and whatever follows the fault would
+    otherwise meet "connection refused" (seen when a worker's drain followed a control-plane upgrade)."""
+    log: list[tuple[str, str]] = []
+    ctx = with_nodes(ctx_for(tmp_path, Cluster({"v1.33.4"})), log)
+    record_release(ctx)
+    upgrade_node(ctx, node="control-plane", release="v1.34.0")
+    kinds = ["wait" if s.startswith("wait: ") else s.split()[3] if s.startswith("kubectl") else "node" for _, s in log]
+    assert kinds == ["wait", "drain", "node", "node", "node", "wait", "uncordon", "wait"]
