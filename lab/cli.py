@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -169,6 +170,7 @@ def history(
     as_json: JsonOption = False,
     limit: Annotated[int, typer.Option(help="How many attempts, newest first.")] = 20,
     scenario: Annotated[Optional[str], typer.Option(help="Only this scenario.")] = None,  # noqa: UP007
+    gamedays: Annotated[bool, typer.Option("--gamedays", help="Game days instead of attempts: score, SLO figures, report.")] = False,
 ) -> None:
     """Your attempts, practice and exam, newest first (from the training record)."""
     from rich.text import Text
@@ -179,6 +181,9 @@ def history(
     from lab.timefmt import duration
 
     record = TrainingRecord(paths.state_dir())
+    if gamedays:
+        _print_gamedays(record.gamedays(limit=limit), as_json)
+        return
     attempts = record.attempts(scenario=scenario, limit=limit, with_steps=as_json)
     if as_json:
         out.print_json(json.dumps([a.as_dict() for a in attempts]))
@@ -211,13 +216,23 @@ def history(
     out.print(table)
     games = record.gamedays(limit=limit) if scenario is None else []
     if games:
-        table = _table(title="Game days")
-        for name in ("ended", "game day", "seed", "repaired", "requests", "budget burned", "score /100"):
-            table.add_column(name, no_wrap=True)
-        for g in games:
-            table.add_row(time.strftime("%m-%d %H:%M", time.localtime(g.ended_at)), g.id, str(g.seed),
-                          f"{g.repaired}/{g.faults}", str(g.requests), f"{100 * g.budget_burned:.0f} %", str(g.score))
-        out.print(table)
+        _print_gamedays(games, as_json=False)
+
+
+def _print_gamedays(games: list, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps([dataclasses.asdict(g) for g in games]))
+        return
+    if not games:
+        out.print("No game days yet: `cka-lab gameday`.")
+        return
+    table = _table(title="Game days")
+    for name in ("ended", "game day", "seed", "repaired", "requests", "budget burned", "score /100"):
+        table.add_column(name, no_wrap=True)
+    for g in games:
+        table.add_row(time.strftime("%m-%d %H:%M", time.localtime(g.ended_at)), g.id, str(g.seed),
+                      f"{g.repaired}/{g.faults}", str(g.requests), f"{100 * g.budget_burned:.0f} %", str(g.score))
+    out.print(table)
 
 
 @app.command()

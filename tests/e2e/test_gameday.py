@@ -98,6 +98,9 @@ def test_a_game_day_measures_the_outage_and_the_repair(lab_cluster, lab_env, cli
     assert attempt["mode"] == "gameday" and attempt["scenario"] == FAULT[0] and attempt["finished"]
     assert abs(attempt["seconds"] - ttr) < 1
     assert final.gameday_id in cli("history", check=True).stdout
+    (game,) = [g for g in json.loads(cli("history", "--gamedays", "--json", check=True).stdout)
+               if g["id"] == final.gameday_id]
+    assert (game["repaired"], game["faults"], game["requests"], game["bad"]) == (1, 1, final.requests, final.bad)
 
     node = lab_cluster.cluster.node("control-plane")
     reset = cli("reset", timeout=1200)

@@ -74,3 +74,23 @@ def test_a_game_day_whose_start_failed_is_no_game_day_in_the_record(tmp_path) ->
     state = game().model_copy(update={"started_at": None, "incidents": []})
     record(StubLab(), state, Objective())
     assert StubLab.results.record.gamedays() == []
+
+
+def test_history_lists_game_days_with_their_figures_as_json_and_as_a_table(tmp_path, monkeypatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+
+    monkeypatch.setenv("CKA_LAB_HOME", str(tmp_path))
+    runner = CliRunner()
+    assert "No game days yet" in runner.invoke(app, ["history", "--gamedays"]).output
+    TrainingRecord(tmp_path).add_gameday(summary(game(), Objective()))
+    result = runner.invoke(app, ["history", "--gamedays", "--json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert (row["id"], row["seed"], row["faults"], row["repaired"], row["requests"], row["bad"]) == ("cafe", 3, 3, 1, 1000, 5)
+    assert row["score"] == 38 and row["budget_burned"] == pytest.approx(0.5) and "# Game day cafe" in row["report"]
+    table = runner.invoke(app, ["history", "--gamedays"], env={"COLUMNS": "200"}).output
+    assert "cafe" in table and "1/3" in table and "50 %" in table
