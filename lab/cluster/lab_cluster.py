@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lab import paths, versions
 from lab.atomic import write_atomic
-from lab.cluster import kindbin
+from lab.cluster import kindbin, packages
 from lab.cluster.api import transient_api_errors
 from lab.cluster.node import Node
 from lab.errors import ClusterError, CommandError, LabError, SafetyError, TimedOut
@@ -170,6 +170,8 @@ class LabCluster:
         identity = self.identity()
         write_atomic(self.ownership_record, json.dumps({"name": self.name, "containers": identity.containers if identity else []}))
         self.kubeconfig.chmod(0o600)
+        if packages.needs_upstream_packages(kubernetes, image):
+            self.install_upstream_packages(kubernetes, progress)
         from lab.cluster.helmbin import ensure_helm_on_node
 
         for node in self.nodes():
@@ -179,6 +181,23 @@ class LabCluster:
                 except LabError as exc:
                     # only Helm tasks need it; they get it (or say why not) when they start
                     progress(f"helm is not on {node.short_name} yet: {exc.message}")
+
+    def install_upstream_packages(self, kubernetes: str, progress: Progress = _quiet) -> None:
+        """kubeadm, kubelet and kubectl of the release as held packages from the upstream
+        repository, on every node (see lab.cluster.packages: official node images lack them)."""
+        script = packages.install_script(kubernetes)
+        for node in self.nodes():
+            progress(f"installing the Kubernetes {kubernetes} packages from pkgs.k8s.io on {node.short_name}")
+            try:
+                node.sh(script, timeout=600)
+            except CommandError as exc:
+                last = "\n".join(exc.output.strip().splitlines()[-5:])
+                raise LabError(
+                    f"node {node.short_name} could not install the Kubernetes {kubernetes} packages "
+                    f"from the upstream repository (an upgrade scenario needs them):\n{last}",
+                    title="Cluster not ready",
+                    hint=f"docker exec {node.container} apt-get update   # does the node reach pkgs.k8s.io?",
+                ) from None
 
     def node_image(self, kubernetes: str | None, progress: Progress = _quiet) -> str:
         """The node image of a pinned release. On an offline machine a release not built yet is
