@@ -68,3 +68,43 @@ def test_manifest_names_map_to_the_manifest_directory() -> None:
     assert manifest_path("kube-scheduler") == "/etc/kubernetes/manifests/kube-scheduler.yaml"
     assert manifest_path("etcd.yaml") == "/etc/kubernetes/manifests/etcd.yaml"
     assert manifest_path("/tmp/x.yaml") == "/tmp/x.yaml"
+
+
+class SandboxNode:
+    """crictl on a node as the probe sees it: the sandboxes listed, the scripts it ran."""
+
+    def __init__(self, sandboxes: list[set[str]]):
+        self.sandboxes, self.scripts = sandboxes, []
+
+    def run(self, argv, check=True, timeout=120):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(stdout="\n".join(sorted(self.sandboxes.pop(0))), returncode=0)
+
+    def sh(self, script, check=True, timeout=120):
+        self.scripts.append(script)
+
+
+def test_the_old_static_pod_is_killed_only_after_the_kubelet_had_time_to_read_the_file() -> None:
+    from lab.actions.manifests import KILL_AFTER, SandboxReplaced
+    from lab.wait import Pending
+
+    now = [0.0]
+    node = SandboxNode([{"old"}, {"old"}, {"old"}, {"old", "new"}])
+    probe = SandboxReplaced(node, "kube-apiserver-x", {"old"}, clock=lambda: now[0])
+    assert isinstance(probe(), Pending) and node.scripts == []  # too early: the kubelet may not have read it
+    now[0] = KILL_AFTER
+    assert isinstance(probe(), Pending)
+    assert len(node.scripts) == 1 and "crictl stop --timeout 0" in node.scripts[0] and "--pod \"$pod\"" in node.scripts[0]
+    assert "for pod in old;" in node.scripts[0]
+    assert isinstance(probe(), Pending) and len(node.scripts) == 2  # restarted before the kubelet read it: again
+    assert probe() is True and len(node.scripts) == 2
+
+
+def test_a_pod_with_no_sandbox_yet_is_never_killed() -> None:
+    from lab.actions.manifests import SandboxReplaced
+
+    node = SandboxNode([set(), {"new"}])
+    probe = SandboxReplaced(node, "kube-scheduler-x", set(), clock=lambda: 99.0)
+    probe()
+    assert probe() is True and node.scripts == []
