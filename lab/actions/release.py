@@ -23,7 +23,7 @@ def record_release(ctx) -> None:
         shown = ", ".join(sorted(str(v) for v in running)) or "none"
         raise LabError(f"the lab cluster runs no single known release (found {shown})", title="Fault cannot apply")
     workers = sum(1 for node in ctx.cluster.nodes() if node.role == "worker")
-    control_planes = ctx.cluster.control_plane_count()
+    control_planes = sum(1 for node in ctx.cluster.nodes() if node.role == "control-plane")
     ctx.ledger.record(ReleaseState(kubernetes=next(iter(running)), workers=workers, control_planes=control_planes))
 
 
