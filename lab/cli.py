@@ -780,7 +780,7 @@ def offline_prepare(
         typer.Option(help="Also build this add-on's images (else built the first time a scenario needs it)."),
     ] = None,
     all_releases: Annotated[
-        bool, typer.Option("--all", help="Also build every other pinned release and every add-on.")
+        bool, typer.Option("--all", help="Also build every other pinned release, every add-on and kind's API load balancer.")
     ] = False,
 ) -> None:
     """Docker engine, kind, node image, workload images and the always-on add-ons, built from
@@ -789,7 +789,7 @@ def offline_prepare(
     from lab.settings import load
 
     releases = extra_releases(release or (), all_releases)
-    timings = prepare(err, releases, extra_addons(addon or (), all_releases))
+    timings = prepare(err, releases, extra_addons(addon or (), all_releases), with_loadbalancer=all_releases)
     total = sum(timings.values())
     configured = load()
     out.print(f"offline build ready in {total:.0f}s; node image: {configured.node_image}")

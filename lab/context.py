@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from lab.cluster.lab_cluster import LabCluster
+from lab.cluster.leases import LEASE_HOLDER, lease_holders, pick_lease_holder
 from lab.cluster.node import Node
 from lab.ledger import Ledger
 
@@ -36,6 +37,12 @@ class LabContext:
         return client.AppsV1Api(self.api)
 
     @cached_property
+    def coordination(self) -> Any:
+        from kubernetes import client
+
+        return client.CoordinationV1Api(self.api)
+
+    @cached_property
     def dynamic(self) -> Any:
         from kubernetes.dynamic import DynamicClient
 
@@ -53,10 +60,12 @@ class LabContext:
     def forget_cluster(self) -> None:
         """Drop the clients and nodes of a cluster that was just re-created."""
         self._node_cache.clear()
-        for name in ("api", "core", "apps", "dynamic"):
+        for name in ("api", "core", "apps", "coordination", "dynamic"):
             self.__dict__.pop(name, None)
 
     def node(self, name: str) -> Node:
+        if name == LEASE_HOLDER:  # resolved every time: the leader moves
+            return self.cluster.node(pick_lease_holder(lease_holders(self.coordination)))
         if name not in self._node_cache:
             self._node_cache[name] = self.cluster.node(name)
         return self._node_cache[name]

@@ -107,18 +107,30 @@ class ReleaseState(BaseModel):
     id: str = Field(default_factory=_new_id)
     kubernetes: str
     workers: int
+    control_planes: int = 1
+    """The cluster's shape is re-created with its release (entries written before HA clusters: 1)."""
     changed: bool = False
     """A fault upgraded part of a node itself (upgrade-node): undo re-creates the cluster even
     where no version shows it (a kubeadm package, a drained node)."""
 
 
+class ContainerState(BaseModel):
+    """A node container that was running: undo starts it again (a node switched off)."""
+
+    kind: Literal["container"] = "container"
+    id: str = Field(default_factory=_new_id)
+    node: str
+    container: str
+
+
 Entry = Annotated[
-    FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState, Field(discriminator="kind")
+    FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState | ContainerState,
+    Field(discriminator="kind"),
 ]
 _entries = TypeAdapter(list[Entry])
 
 
-AnyEntry = FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState
+AnyEntry = FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState | ContainerState
 
 
 class LedgerFile(BaseModel):

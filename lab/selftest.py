@@ -173,7 +173,7 @@ def _selftest(lab: Lab, scenario: Scenario, path: Path, progress: Progress, vari
         report.append(line)
         progress(line)
 
-    lab.cluster.ensure(scenario.cluster.workers, progress, scenario.cluster.kubernetes)
+    lab.cluster.ensure(scenario.cluster.workers, progress, scenario.cluster.kubernetes, scenario.cluster.control_planes)
     if len(lab.ledger) or lab.state():
         lab.reset(progress)
     lab.cluster.wait_until_healthy(progress=progress)

@@ -203,7 +203,9 @@ class Lab:
         snapshot = self.state_dir / "scenario" / pending.name
         snapshot.parent.mkdir(mode=0o700, exist_ok=True)
         pending.replace(snapshot)
-        self.cluster.ensure(scenario.cluster.workers, progress, scenario.cluster.kubernetes)
+        self.cluster.ensure(
+            scenario.cluster.workers, progress, scenario.cluster.kubernetes, scenario.cluster.control_planes
+        )
         checkpoint()
         self._ctx = None
         self.cluster.wait_until_healthy(progress=progress)

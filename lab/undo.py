@@ -15,7 +15,16 @@ from lab.errors import CommandError, TimedOut, UndoFailed
 from lab.actions.manifests import SandboxReplaced, pod_sandboxes, static_pod_name
 from lab.actions.membership import join_like_kind
 from lab.actions.release import undo_release
-from lab.ledger import FileState, MembershipState, ObjectState, PathState, ReleaseState, ServiceState
+from lab.actions.containers import undo_container
+from lab.ledger import (
+    ContainerState,
+    FileState,
+    MembershipState,
+    ObjectState,
+    PathState,
+    ReleaseState,
+    ServiceState,
+)
 from lab.wait import Pending, wait_until
 
 Progress = Callable[[str], None]
@@ -161,6 +170,7 @@ UNDO = {
     "object": undo_object,
     "membership": join_like_kind,
     "release": undo_release,
+    "container": undo_container,
 }
 
 
@@ -208,7 +218,11 @@ def _with_retries(action: Callable[[], None], progress: Progress, timeout: float
                retry_on=(CommandError, OSError, *transient_api_errors()))
 
 
-def describe(entry: FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState) -> str:
+def describe(
+    entry: FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState | ContainerState,
+) -> str:
+    if isinstance(entry, ContainerState):
+        return f"start node {entry.node} again (its container was stopped)"
     if isinstance(entry, MembershipState):
         return f"join {entry.node} to the cluster again, as kind joined it"
     if isinstance(entry, ReleaseState):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KIND_VERSION = "v0.30.0"
+KIND_LOADBALANCER_IMAGE = "kindest/haproxy:v20230606-42a2262b"
+"""The API load balancer image KIND_VERSION runs in front of several control-plane nodes (its
+pkg/cluster/internal/loadbalancer.Image, compiled into kind: a cluster cannot choose another)."""
 """The kind release cka-lab drives; its default node image is the one below."""
 
 KUBERNETES_VERSION = "v1.34.0"

@@ -2,4 +2,13 @@
 Each records in the undo ledger what it is about to change *before* changing it.
 Importing this package registers them all."""
 
-from lab.actions import files, helm, manifests, membership, objects, release, services  # noqa: F401  (registration)
+from lab.actions import (  # noqa: F401  (registration)
+    containers,
+    files,
+    helm,
+    manifests,
+    membership,
+    objects,
+    release,
+    services,
+)

@@ -23,7 +23,8 @@ def record_release(ctx) -> None:
         shown = ", ".join(sorted(str(v) for v in running)) or "none"
         raise LabError(f"the lab cluster runs no single known release (found {shown})", title="Fault cannot apply")
     workers = sum(1 for node in ctx.cluster.nodes() if node.role == "worker")
-    ctx.ledger.record(ReleaseState(kubernetes=next(iter(running)), workers=workers))
+    control_planes = sum(1 for node in ctx.cluster.nodes() if node.role == "control-plane")
+    ctx.ledger.record(ReleaseState(kubernetes=next(iter(running)), workers=workers, control_planes=control_planes))
 
 
 def upgraded(ctx, entry: ReleaseState) -> bool:
@@ -42,7 +43,7 @@ def undo_release(ctx, entry: ReleaseState, progress=lambda _: None) -> None:
         return
     progress(f"the cluster was upgraded: re-creating it at Kubernetes {entry.kubernetes}")
     ctx.cluster.delete(progress)
-    ctx.cluster.create(entry.workers, progress, entry.kubernetes)
+    ctx.cluster.create(entry.workers, progress, entry.kubernetes, entry.control_planes)
     ctx.forget_cluster()
     if ctx.cluster.running_releases() != {entry.kubernetes}:
         raise UndoFailed(f"the re-created cluster does not run Kubernetes {entry.kubernetes}")

@@ -27,6 +27,12 @@ from lab.wait import Pending, wait_until
 
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 KIND_ROLE_LABEL = "io.x-k8s.kind.role"
+LOAD_BALANCER_ROLE = "external-load-balancer"
+"""kind's role label of the haproxy container in front of several control-plane nodes: part of
+the cluster (its identity, `down`), never a node (no kubelet, no systemd, no shell tools)."""
+CONTROL_PLANE_SHAPES = (1, 3)
+"""One control-plane node, or three with stacked etcd behind kind's API load balancer (an odd
+number keeps etcd's quorum through the loss of one member)."""
 
 Progress = Callable[[str], None]
 
@@ -81,7 +87,8 @@ class LabCluster:
     # --- discovery ---------------------------------------------------------------------------
 
     def node_containers(self) -> list[tuple[str, str, str]]:
-        """(name, role, container id) of every node container of this cluster, running or not."""
+        """(name, role, container id) of every container of this cluster, running or not: its
+        nodes and, in an HA cluster, the API load balancer."""
         out = run(
             [
                 "docker", "ps", "-a", "--filter", f"label={KIND_CLUSTER_LABEL}={self.name}",
@@ -96,7 +103,7 @@ class LabCluster:
         return bool(self.node_containers())
 
     def nodes(self) -> list[Node]:
-        return [Node(name, role, self.name) for name, role, _ in self.node_containers()]
+        return [Node(name, role, self.name) for name, role, _ in self.node_containers() if role != LOAD_BALANCER_ROLE]
 
     def node(self, short_name: str) -> Node:
         for node in self.nodes():
@@ -106,7 +113,8 @@ class LabCluster:
         raise ClusterError(f"no node named '{short_name}' in the lab cluster; nodes: {valid}", title="Unknown node")
 
     def identity(self) -> ClusterIdentity | None:
-        """This cluster as it is now (None when it does not exist)."""
+        """This cluster as it is now (None when it does not exist): every container, the load
+        balancer's too, so a re-created load balancer is a re-created cluster."""
         containers = sorted(cid for _, _, cid in self.node_containers())
         return ClusterIdentity(name=self.name, containers=containers) if containers else None
 
@@ -133,23 +141,32 @@ class LabCluster:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def config_yaml(self, workers: int) -> str:
-        nodes = "\n".join(["- role: control-plane"] + ["- role: worker"] * workers)
+    def config_yaml(self, workers: int, control_planes: int = 1) -> str:
+        """kind's cluster configuration; with several control-plane nodes kind puts its API load
+        balancer in front of them and runs a stacked etcd member on each."""
+        if control_planes not in CONTROL_PLANE_SHAPES:
+            raise ValueError(f"control_planes must be one of {CONTROL_PLANE_SHAPES}, not {control_planes}")
+        nodes = "\n".join(["- role: control-plane"] * control_planes + ["- role: worker"] * workers)
         return (
             f"kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: {self.name}\nnodes:\n{nodes}\n"
             + FAST_NODE_MONITOR
         )
 
-    def create(self, workers: int = 1, progress: Progress = _quiet, kubernetes: str | None = None) -> None:
+    def create(
+        self, workers: int = 1, progress: Progress = _quiet, kubernetes: str | None = None, control_planes: int = 1
+    ) -> None:
         kind = self.kind()
         image = self.node_image(kubernetes, progress)
+        if control_planes > 1:
+            self.ensure_loadbalancer_image(progress)
         config = self.state_dir / "kind-config.yaml"
-        config.write_text(self.config_yaml(workers))
+        config.write_text(self.config_yaml(workers, control_planes))
         argv = [
             kind, "create", "cluster", "--name", self.name, "--image", image,
             "--config", str(config), "--kubeconfig", str(self.kubeconfig), "--wait", "0s",
         ]
-        progress(f"creating kind cluster '{self.name}' ({1 + workers} nodes, image {image})")
+        shape = f"{control_planes} control-plane and {workers} worker nodes" if control_planes > 1 else f"{1 + workers} nodes"
+        progress(f"creating kind cluster '{self.name}' ({shape}, image {image})")
         proc = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **self._env()}
         )
@@ -181,6 +198,19 @@ class LabCluster:
                 except LabError as exc:
                     # only Helm tasks need it; they get it (or say why not) when they start
                     progress(f"helm is not on {node.short_name} yet: {exc.message}")
+
+    def ensure_loadbalancer_image(self, progress: Progress = _quiet) -> None:
+        """kind runs its API load balancer from an image name compiled into it; online it pulls
+        that image itself, offline there is no registry to pull from, so it is built here once."""
+        if not self.settings.is_offline():
+            return
+        from lab.offline import loadbalancer
+
+        if loadbalancer.present():
+            return
+        from lab.offline.prepare import prepare_loadbalancer_for
+
+        prepare_loadbalancer_for(progress)
 
     def install_upstream_packages(self, kubernetes: str, progress: Progress = _quiet) -> None:
         """kubeadm, kubelet and kubectl of the release as held packages from the upstream
@@ -248,10 +278,12 @@ class LabCluster:
         self.ownership_record.unlink(missing_ok=True)
         self.kubeconfig.unlink(missing_ok=True)
 
-    def ensure(self, workers: int = 1, progress: Progress = _quiet, kubernetes: str | None = None) -> bool:
-        """Create the cluster, or reuse ours if it has enough workers and runs the release asked
-        for (None: the default release); one running another release is re-created. True when
-        created."""
+    def ensure(
+        self, workers: int = 1, progress: Progress = _quiet, kubernetes: str | None = None, control_planes: int = 1
+    ) -> bool:
+        """Create the cluster, or reuse ours if it has enough workers, the number of
+        control-plane nodes asked for and runs the release asked for (None: the default
+        release); one of another release or shape is re-created. True when created."""
         recorded = self.recorded_identity()
         if recorded is not None and recorded.name != self.name and LabCluster(
             self.settings.model_copy(update={"cluster_name": recorded.name}), self.state_dir
@@ -265,11 +297,13 @@ class LabCluster:
         if self.exists():
             self.assert_owned()
             self.start_stopped_nodes(progress)
-            mismatch = release_mismatch(kubernetes or versions.KUBERNETES_VERSION, self.running_releases())
+            mismatch = shape_mismatch(control_planes, self.control_plane_count()) or release_mismatch(
+                kubernetes or versions.KUBERNETES_VERSION, self.running_releases()
+            )
             if mismatch:
                 progress(f"{mismatch}: re-creating it")
                 self.delete(progress)
-                self.create(workers, progress, kubernetes)
+                self.create(workers, progress, kubernetes, control_planes)
                 return True
             have = sum(1 for n in self.nodes() if n.role == "worker")
             if have >= workers:
@@ -280,8 +314,11 @@ class LabCluster:
                 f"the lab cluster has {have} worker(s) and this scenario needs {workers}",
                 hint="run `cka-lab down` and start again to re-create it with more workers",
             )
-        self.create(workers, progress, kubernetes)
+        self.create(workers, progress, kubernetes, control_planes)
         return True
+
+    def control_plane_count(self) -> int:
+        return sum(1 for n in self.nodes() if n.role == "control-plane")
 
     def start_stopped_nodes(self, progress: Progress) -> None:
         stopped = run(
@@ -434,6 +471,16 @@ def release_mismatch(wanted: str, running: set[str | None]) -> str | None:
     if not known or known == [wanted]:
         return None
     return f"this scenario needs Kubernetes {wanted}; the lab cluster runs {' and '.join(known)}"
+
+
+def shape_mismatch(wanted: int, have: int) -> str | None:
+    """Why the lab cluster's control plane cannot serve a scenario that needs `wanted`
+    control-plane nodes, or None."""
+    if wanted == have:
+        return None
+    def nodes(n: int) -> str:
+        return "1 control-plane node" if n == 1 else f"{n} control-plane nodes"
+    return f"this scenario needs {nodes(wanted)}; the lab cluster has {nodes(have)}"
 
 
 def _pod_ready(pod) -> bool:

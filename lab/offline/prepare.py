@@ -18,7 +18,7 @@ from rich.console import Console
 from lab import paths, settings, versions
 from lab.addons import catalog
 from lab.errors import LabError
-from lab.offline import addons, debs, engine, gobuild, images, nodeimage, rootfs
+from lab.offline import addons, debs, engine, gobuild, images, loadbalancer, nodeimage, rootfs
 from lab.offline.steps import Step, file_digest, run_steps
 from lab.shell import run_build
 
@@ -118,9 +118,13 @@ def _node_image_step(
     )
 
 
-def plan(releases: Iterable[versions.Release] = (), addon_names: Iterable[str] = ()) -> list[Step]:
+def plan(
+    releases: Iterable[versions.Release] = (), addon_names: Iterable[str] = (), with_loadbalancer: bool = False
+) -> list[Step]:
     """The steps, in the order they start when ready: the long Kubernetes build first, the
-    debootstraps beside it, then the other builds and the images as their inputs are there."""
+    debootstraps beside it, then the other builds and the images as their inputs are there.
+    `with_loadbalancer`: also kind's API load balancer image (clusters with three control-plane
+    nodes need it)."""
     work = offline_dir() / "work"
     bindir = bin_dir()
     shim = engine.host_lacks_sys_resource()
@@ -134,6 +138,7 @@ def plan(releases: Iterable[versions.Release] = (), addon_names: Iterable[str] =
         (images.BASE_IMAGE, rootfs.BASE_PACKAGES),
         (nodeimage.NODE_ROOTFS_IMAGE, rootfs.NODE_PACKAGES),
         *addons.ROOTFS.items(),
+        *([(loadbalancer.ROOTFS_IMAGE, loadbalancer.ROOTFS_PACKAGES)] if with_loadbalancer else []),
     ):
         steps.append(
             Step(
@@ -172,6 +177,10 @@ def plan(releases: Iterable[versions.Release] = (), addon_names: Iterable[str] =
             name = step.name.removeprefix("image-").split(":")[0]
             step.after = (f"go-build-{name}", _rootfs_step(addons.base_image(name)))
         steps.append(step)
+    if with_loadbalancer:
+        lb = loadbalancer.image_step(work, _rootfs_step(loadbalancer.ROOTFS_IMAGE), _image_id)
+        lb.after = (ENGINE, *lb.after)
+        steps.append(lb)
     default_steps = [s.name for s in steps]
     for release in releases:
         steps += _release_steps(release, preload, shim, work, default_steps)
@@ -267,13 +276,17 @@ def _kubernetes_module_dir() -> Path:
 
 
 def prepare(
-    console: Console | None = None, releases: Iterable[versions.Release] = (), addon_names: Iterable[str] = ()
+    console: Console | None = None,
+    releases: Iterable[versions.Release] = (),
+    addon_names: Iterable[str] = (),
+    with_loadbalancer: bool = False,
 ) -> dict[str, float]:
     """Run every step (cached ones are skipped) and point cka-lab's settings at the result.
-    `addon_names`: add-ons to build besides the always-on ones."""
+    `addon_names`: add-ons to build besides the always-on ones; `with_loadbalancer`: kind's API
+    load balancer image too."""
     console = console or Console(stderr=True)
     releases = list(releases)
-    timings = run_steps(plan(releases, addon_names), offline_dir() / "stamps", console)
+    timings = run_steps(plan(releases, addon_names, with_loadbalancer), offline_dir() / "stamps", console)
     configured = settings.load()
     node_images = dict(configured.node_images)
     node_images.update({r.kubernetes: nodeimage.node_image_name(r.kubernetes) for r in releases})
@@ -352,3 +365,16 @@ def prepare_addons_for(names: Iterable[str], progress: Callable[[str], None]) ->
     )
     progress(f"this scenario needs {', '.join(names)}: building the add-on images once ({command})")
     prepare(Console(file=_Lines(progress), force_terminal=False, width=200), addon_names=names)
+
+
+def prepare_loadbalancer_for(progress: Callable[[str], None]) -> None:
+    """Build kind's API load balancer image because a scenario needs three control-plane nodes."""
+    command = "cka-lab offline prepare --all"
+    _require_root_build(
+        "this scenario needs three control-plane nodes behind kind's API load balancer, whose image "
+        f"({loadbalancer.IMAGE}) is not built on this machine, and building it needs root and apt-get",
+        "Load balancer image missing",
+        command,
+    )
+    progress(f"this scenario needs an HA control plane: building kind's load balancer image {loadbalancer.IMAGE} once")
+    prepare(Console(file=_Lines(progress), force_terminal=False, width=200), with_loadbalancer=True)

@@ -58,6 +58,10 @@ class Cluster(_Strict):
     kubernetes: PinnedRelease | None = None
     """Kubernetes release of every node: one of the lab's pinned releases (an upgrade scenario
     starts one minor below the default); unset means the default release."""
+    control_planes: Literal[1, 3] = 1
+    """Control-plane nodes: 1, or 3 for a highly-available control plane (stacked etcd, one member
+    on each, behind kind's API load balancer). Their names are `control-plane`, `control-plane2`
+    and `control-plane3`; a lab cluster of another shape is re-created."""
 
 
 TOKEN_FORMS = (

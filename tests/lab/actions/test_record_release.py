@@ -29,8 +29,8 @@ class Cluster:
     def delete(self, progress):
         self.calls.append("delete")
 
-    def create(self, workers, progress, kubernetes):
-        self.calls.append(f"create {workers} {kubernetes}")
+    def create(self, workers, progress, kubernetes, control_planes=1):
+        self.calls.append(f"create {workers} {kubernetes}" + (f" {control_planes} control-plane nodes" if control_planes > 1 else ""))
         self.releases = {kubernetes}
 
 
@@ -50,7 +50,7 @@ def test_the_release_and_the_worker_count_are_recorded(tmp_path: Path) -> None:
     ctx = ctx_for(tmp_path, Cluster({"v1.33.4"}))
     record_release(ctx)
     [entry] = ctx.ledger.entries()
-    assert isinstance(entry, ReleaseState) and (entry.kubernetes, entry.workers) == ("v1.33.4", 1)
+    assert isinstance(entry, ReleaseState) and (entry.kubernetes, entry.workers, entry.control_planes) == ("v1.33.4", 1, 1)
     assert describe(entry) == "re-create the cluster at Kubernetes v1.33.4 if it was upgraded"
 
 
