@@ -189,7 +189,7 @@ def test_run_on_node_is_solution_only() -> None:
     assert FAULTS.get("run-on-node").solution_only
     assert "run-on-node" in FAULTS.names()
     assert "run-on-node" not in FAULTS.names(include_solution_only=False)
-    assert [name for name in FAULTS.names() if FAULTS.get(name).solution_only] == ["join-node", "run-on-node"]
+    assert [name for name in FAULTS.names() if FAULTS.get(name).solution_only] == ["join-node", "run-on-node", "start-stopped-nodes"]
 
 
 def test_bounds_are_real_ranges() -> None:
