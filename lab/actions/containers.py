@@ -3,7 +3,7 @@ machine losing power (its kubelet, runtime and static pods all stop at once)."""
 
 from __future__ import annotations
 
-from lab.errors import LabError, UndoFailed
+from lab.errors import LabError, TimedOut, UndoFailed
 from lab.ledger import ContainerState
 from lab.params import NodeName
 from lab.registry import FAULTS
@@ -46,6 +46,6 @@ def undo_container(ctx, entry: ContainerState) -> None:
     try:
         wait_until(lambda: container_running(entry.container) or Pending("not running yet"), timeout=60,
                    what=f"node {entry.node}'s container to run")
-    except Exception:
+    except TimedOut:
         raise UndoFailed(f"node {entry.node}'s container {entry.container} does not stay running") from None
     ctx.forget_cluster()

@@ -64,6 +64,7 @@ CASES = {
         {"type": "helm-release", "release": "probe", "chart": "/var/lib/cka-lab-undo-chart", "namespace": "undo-helm"},
     ],
     # last: its undo re-creates the cluster (a kubeadm upgrade step cannot be undone in place)
+    "stop-node-container": [{"type": "stop-node-container", "node": "worker"}],
     "upgrade-node": [{"type": "record-release"},
                      {"type": "upgrade-node", "node": "worker", "release": "v1.34.0", "until": "drained"}],
 }
@@ -71,7 +72,7 @@ RECREATES = {"upgrade-node"}
 
 
 def test_every_fault_type_is_covered() -> None:
-    solution_only = {"run-on-node", "join-node"}
+    solution_only = {"run-on-node", "join-node", "start-stopped-nodes"}
     assert set(CASES) == set(FAULTS.names()) - solution_only
 
 
