@@ -108,3 +108,18 @@ def test_a_pod_with_no_sandbox_yet_is_never_killed() -> None:
     probe = SandboxReplaced(node, "kube-scheduler-x", set(), clock=lambda: 99.0)
     probe()
     assert probe() is True and node.scripts == []
+
+
+def test_the_same_pod_in_other_bytes_is_never_killed() -> None:
+    """A fix that re-dumped the manifest defines the pod the kubelet already runs: killing its
+    containers would only restart a healthy component, again and again."""
+    from lab.actions.manifests import SandboxReplaced, same_pod
+
+    kubeadm = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-scheduler\n  namespace: kube-system\n"
+    redumped = "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-scheduler, namespace: kube-system}\n"
+    assert same_pod(kubeadm, redumped) and not same_pod(kubeadm, redumped.replace("kube-system", "x"))
+    assert not same_pod(kubeadm, "{ not yaml")
+    node = SandboxNode([{"old"}])
+    probe = SandboxReplaced(node, "kube-scheduler-x", {"old"}, clock=lambda: 99.0, kill=False)
+    probe()
+    assert node.scripts == []
