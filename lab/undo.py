@@ -12,7 +12,6 @@ from lab.cluster.node import delete_file, file_mode, read_file, service_state, w
 from lab.context import LabContext
 from lab.cluster.api import transient_api_errors
 from lab.errors import CommandError, TimedOut, UndoFailed
-from lab.actions.manifests import SandboxReplaced, pod_sandboxes, same_pod, static_pod_name
 from lab.actions.membership import join_like_kind
 from lab.actions.release import undo_release
 from lab.actions.containers import undo_container
@@ -42,7 +41,7 @@ def undo_file(ctx: LabContext, entry: FileState) -> None:
     else:
         original = base64.b64decode(entry.content_b64)
         if current != original:
-            _restore_file(node, entry, current, original)
+            write_file(node, entry.path, original, entry.mode)
         elif entry.mode is not None and file_mode(node, entry.path) != entry.mode:
             node.run(["chmod", f"{entry.mode:o}", "--", entry.path])
     _verify_file(ctx, entry)
@@ -50,23 +49,6 @@ def undo_file(ctx: LabContext, entry: FileState) -> None:
         node.run(["systemctl", "daemon-reload"])
         for unit in entry.restart:
             node.run(["systemctl", "restart", unit])
-
-
-def _restore_file(node, entry: FileState, current: bytes | None, original: bytes) -> None:
-    """Write the recorded bytes back. For a static pod manifest, also see the kubelet re-create
-    the pod without the old one's grace period (kube-apiserver's is 30 s): the health wait
-    after the undo then waits for the restored component, not for the broken one to exit."""
-    # the same pod in other bytes (a fix that re-wrote the file): the kubelet keeps it running
-    same = current is not None and same_pod(current, original)
-    pod_name = "" if same else static_pod_name(entry.path, original)
-    before = pod_sandboxes(node, pod_name) if pod_name else set()
-    write_file(node, entry.path, original, entry.mode)
-    if pod_name:
-        try:
-            wait_until(SandboxReplaced(node, pod_name, before), timeout=60,
-                       what=f"the kubelet on {entry.node} to re-create {pod_name}")
-        except TimedOut:
-            pass  # the cluster's health wait that follows every reset names what is still wrong
 
 
 def _verify_file(ctx: LabContext, entry: FileState) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -40,61 +38,6 @@ def manifest_path(manifest: str) -> str:
 def pod_sandboxes(node: Node, pod_name: str) -> set[str]:
     out = node.run(["crictl", "pods", "--namespace", "kube-system", "--name", f"^{pod_name}-", "-q"], check=False)
     return set(out.stdout.split())
-
-
-def static_pod_name(path: str, text: bytes | str) -> str:
-    """The pod a file in the manifest folder defines ("" for any other file or no pod name)."""
-    if not path.startswith(MANIFEST_DIR + "/") or not path.endswith((".yaml", ".yml", ".json")):
-        return ""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return ""
-    metadata = doc.get("metadata") if isinstance(doc, dict) else None
-    name = metadata.get("name") if isinstance(metadata, dict) else None
-    return name if isinstance(name, str) else ""
-
-
-def same_pod(old: bytes | str, new: bytes | str) -> bool:
-    """Both texts define the same pod, so the kubelet keeps the running one (its static pod UID is
-    a hash of the decoded pod, not of the file's bytes): nothing may be killed to hurry it."""
-    try:
-        return yaml.safe_load(old) == yaml.safe_load(new)
-    except yaml.YAMLError:
-        return False
-
-
-KILL_AFTER = 1.0
-"""Seconds the kubelet gets to read the edited file (inotify: milliseconds) before the old pod's
-containers are killed."""
-
-
-class SandboxReplaced:
-    """Probe for wait_until: the kubelet has created a new sandbox for the static pod.
-
-    The kubelet replaces a static pod only after the old one has terminated, and the old one
-    gets its whole grace period: kube-apiserver takes the full 30 s to exit on SIGTERM. The
-    edited file is what the fault is about, not that wait, so once the kubelet has had time to
-    read the file the old containers are killed outright (`crictl stop --timeout 0`, as the
-    kubelet itself does when the grace period ends); should the kubelet restart one before it
-    has read the file, the next probe kills it again."""
-
-    def __init__(self, node: Node, pod_name: str, before: set[str], clock: Callable[[], float] = time.monotonic,
-                 *, kill: bool = True):
-        self.node, self.pod_name, self.before, self.clock, self.kill = node, pod_name, before, clock, kill
-        self.since = clock()
-
-    def __call__(self) -> bool | Pending:
-        if pod_sandboxes(self.node, self.pod_name) != self.before:
-            return True
-        if self.kill and self.before and self.clock() - self.since >= KILL_AFTER:
-            pods = " ".join(sorted(self.before))
-            self.node.sh(
-                f'for pod in {pods}; do running=$(crictl ps -q --state running --pod "$pod"); '
-                '[ -z "$running" ] || crictl stop --timeout 0 $running >/dev/null; done; true',
-                check=False, timeout=30,
-            )
-        return Pending("the old pod sandbox is still the only one")
 
 
 def edited_manifest(
@@ -155,14 +98,14 @@ def edit_manifest(
     new_text = edited_manifest(text, replace, fields, add_flags, remove_flags, container, f"{path} on {node}")
     if new_text == text:
         return
-    pod_name = static_pod_name(path, text)
+    pod_name = (yaml.safe_load(text).get("metadata") or {}).get("name", "")
     before = pod_sandboxes(target, pod_name) if wait and pod_name else set()
     write_file(target, path, new_text.encode(), file_mode(target, path))
     if not (wait and pod_name):
         return
     try:
         wait_until(
-            SandboxReplaced(target, pod_name, before, kill=not same_pod(text, new_text)),
+            lambda: pod_sandboxes(target, pod_name) != before or Pending("the old pod sandbox is still the only one"),
             timeout=120,
             what=f"the kubelet on {node} to re-create {pod_name}",
         )
