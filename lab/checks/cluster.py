@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.checks.result import CheckResult
+from lab.cluster.api import is_ready
 from lab.jsonpath import JsonPathError, lookup
 from lab.params import Count, FieldPath, Replicas
 from lab.registry import CHECKS
@@ -26,10 +27,6 @@ def _describe(pod) -> str:
     return f"{pod.metadata.name}: {pod.status.phase}"
 
 
-def _ready(pod) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
-
-
 @CHECKS.register("pod-ready")
 def pod_ready(
     ctx, namespace: str = "default", name: str | None = None, selector: str | None = None, count: Count = 1
@@ -38,7 +35,7 @@ def pod_ready(
     control-plane pods are found by their labels, e.g. selector `component=kube-scheduler`."""
     what = f"pod {name}" if name else f"pods with {selector}"
     pods = _pods(ctx, namespace, name, selector)
-    ready = [p for p in pods if _ready(p) and p.metadata.deletion_timestamp is None]
+    ready = [p for p in pods if is_ready(p) and p.metadata.deletion_timestamp is None]
     if len(ready) >= count:
         return CheckResult(True, f"{what} in {namespace}: {len(ready)} ready")
     if not pods:

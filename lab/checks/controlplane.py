@@ -4,6 +4,7 @@ messages count nodes and members but never name one: the trainee finds the faile
 from __future__ import annotations
 
 from lab.checks.result import CheckResult
+from lab.cluster.api import is_ready
 from lab.cluster.leases import LEADER_LEASES, lease_holders
 from lab.cluster.node import NodeUnreachable, read_file
 from lab.params import Count, NodePath
@@ -19,11 +20,7 @@ ETCDCTL = (
 
 def _ready_nodes(core) -> tuple[set[str], int]:
     nodes = core.list_node().items
-    ready = {
-        n.metadata.name
-        for n in nodes
-        if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
-    }
+    ready = {n.metadata.name for n in nodes if is_ready(n)}
     return ready, len(nodes)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from lab.checks.result import CheckResult
+from lab.cluster.api import ready_condition
 from lab.cluster.node import read_file
 from lab.params import NodeName, NodePath, Seconds, ServiceName
 from lab.registry import CHECKS
@@ -17,7 +18,7 @@ def node_ready(ctx, node: NodeName) -> CheckResult:
     """The node (control-plane, worker, worker2, …) reports Ready to the API server."""
     container = ctx.node(node).container
     obj = ctx.core.read_node(container)
-    condition = next((c for c in obj.status.conditions or [] if c.type == "Ready"), None)
+    condition = ready_condition(obj)
     if condition and condition.status == "True":
         unschedulable = " (cordoned)" if obj.spec.unschedulable else ""
         return CheckResult(True, f"node {node} is Ready{unschedulable}")

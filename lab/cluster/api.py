@@ -110,3 +110,14 @@ def _api_message(exc: BaseException) -> str:
     if callable(summary):
         return summary()[:300]
     return (getattr(exc, "reason", None) or str(exc)).strip()[:300]
+
+
+def ready_condition(obj: Any) -> Any:
+    """A node's or pod's `Ready` condition as the API reports it, None while it has none."""
+    return next((c for c in (obj.status.conditions if obj.status else None) or [] if c.type == "Ready"), None)
+
+
+def is_ready(obj: Any) -> bool:
+    """A node or pod whose `Ready` condition is True."""
+    condition = ready_condition(obj)
+    return condition is not None and condition.status == "True"

@@ -16,7 +16,7 @@ from pathlib import Path
 from lab import paths, versions
 from lab.atomic import write_atomic
 from lab.cluster import kindbin, packages
-from lab.cluster.api import transient_api_errors
+from lab.cluster.api import is_ready, transient_api_errors
 from lab.cluster.node import Node
 from lab.errors import ClusterError, CommandError, LabError, SafetyError, TimedOut
 from lab.imageref import containerd_name
@@ -366,8 +366,7 @@ class LabCluster:
         problems: list[str] = []
         try:
             for node in core.list_node().items:
-                ready = next((c.status for c in node.status.conditions or [] if c.type == "Ready"), "Unknown")
-                if ready != "True":
+                if not is_ready(node):
                     problems.append(f"node {node.metadata.name} not Ready")
             pods = core.list_namespaced_pod("kube-system").items
             if not pods:
@@ -486,4 +485,4 @@ def shape_mismatch(wanted: int, have: int) -> str | None:
 def _pod_ready(pod) -> bool:
     if pod.status.phase == "Succeeded":
         return True
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+    return is_ready(pod)

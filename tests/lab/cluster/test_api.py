@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import urllib3
 
-from lab.cluster.api import bounded_client
+from lab.cluster.api import bounded_client, is_ready, ready_condition
 
 KUBECONFIG = """apiVersion: v1
 kind: Config
@@ -84,3 +84,16 @@ def test_a_read_timeout_is_not_retried(tmp_path: Path) -> None:
         api.rest_client.pool_manager.request("GET", f"http://127.0.0.1:{server.port}/api")
     assert time.monotonic() - began < 1.9  # one read bound, not two
     assert server.requests == 1
+
+
+def test_ready_reads_the_ready_condition_of_nodes_and_pods() -> None:
+    from kubernetes.client import V1Node, V1NodeCondition, V1NodeStatus, V1Pod, V1PodCondition, V1PodStatus
+
+    node = V1Node(status=V1NodeStatus(conditions=[
+        V1NodeCondition(type="MemoryPressure", status="False"),
+        V1NodeCondition(type="Ready", status="False", message="kubelet stopped posting node status"),
+    ]))
+    assert not is_ready(node) and ready_condition(node).message == "kubelet stopped posting node status"
+    assert is_ready(V1Pod(status=V1PodStatus(conditions=[V1PodCondition(type="Ready", status="True")])))
+    # a pod just created has no conditions yet, a bare object no status
+    assert not is_ready(V1Pod(status=V1PodStatus())) and ready_condition(V1Pod()) is None
