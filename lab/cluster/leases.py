@@ -4,6 +4,8 @@ each works; the others wait and take the Lease over when the leader stops renewi
 
 from __future__ import annotations
 
+from lab.errors import LabError
+
 LEADER_LEASES = ("kube-scheduler", "kube-controller-manager")
 """Leases in kube-system that the control plane's leaders hold."""
 
@@ -33,8 +35,6 @@ def pick_lease_holder(holders: dict[str, str | None]) -> str:
     """The node holding the leader Leases: the kube-scheduler's holder (normally the same node
     as the controller-manager's, as kubeadm starts them together; when they differ, the
     scheduler's decides). A LabError when nobody leads yet."""
-    from lab.errors import LabError
-
     node = holders.get("kube-scheduler") or next((n for n in holders.values() if n), None)
     if node is None:
         raise LabError(
