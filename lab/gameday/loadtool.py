@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import platform
 import re
 import tarfile
@@ -16,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lab import versions
+from lab.atomic import write_atomic
+from lab.cluster.helmbin import go_arch
 from lab.errors import LabError
 
 Progress = Callable[[str], None]
@@ -23,8 +24,8 @@ Progress = Callable[[str], None]
 RELEASES = "https://github.com/tsenart/vegeta/releases/download"
 CHECKSUM_FILES = ("vegeta_{version}_checksums.txt", "vegeta-checksums.txt")
 """Where a release lists its archives' SHA-256 (goreleaser's current name, then its older one)."""
-ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-"""The host's machine name as a release archive names it: kind's nodes share the host's."""
+RELEASED_ARCHES = ("amd64", "arm64")
+"""The Linux architectures vegeta's releases build (kind's nodes share the host's)."""
 _HINT = "`cka-lab offline prepare` builds it with the other tools"
 
 
@@ -39,8 +40,6 @@ def vegeta_binary(progress: Progress = lambda _: None) -> Path:
     else:
         progress(f"downloading the load tool (vegeta {versions.VEGETA_VERSION}) once")
         download_release(binary)
-    if not binary.exists():
-        raise LabError(f"building vegeta left no binary at {binary}", title="Load tool missing", hint=_HINT)
     return binary
 
 
@@ -64,6 +63,8 @@ def _build(binary: Path, progress: Progress) -> None:
     except LabError as exc:
         exc.hint = (exc.hint + "\n" if exc.hint else "") + _HINT
         raise
+    if not binary.exists():
+        raise LabError(f"building vegeta left no binary at {binary}", title="Load tool missing", hint=_HINT)
 
 
 def _fetch(url: str, timeout: float) -> bytes:
@@ -80,10 +81,10 @@ def download_release(target: Path, base: str = RELEASES, machine: str | None = N
     release's checksum file, its `vegeta` executable written atomically to `target`."""
     tag = versions.VEGETA_VERSION
     version = tag.removeprefix("v")
-    arch = ARCHES.get(machine or platform.machine())
-    if arch is None:
-        raise LabError(f"vegeta publishes no Linux build for this machine ({machine or platform.machine()})",
-                       title="Load tool missing", hint=_HINT)
+    machine = machine or platform.machine()
+    arch = go_arch(machine)
+    if arch not in RELEASED_ARCHES:
+        raise LabError(f"vegeta publishes no Linux build for this machine ({machine})", title="Load tool missing", hint=_HINT)
     listing, tried = None, []
     for name in CHECKSUM_FILES:
         url = f"{base}/{tag}/{name.format(version=version)}"
@@ -109,11 +110,7 @@ def download_release(target: Path, base: str = RELEASES, machine: str | None = N
     if actual != sums[archive].lower():
         raise LabError(f"vegeta download checksum mismatch: expected {sums[archive]}, got {actual}",
                        title="Load tool not trusted")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(_executable(data, archive))
-    tmp.chmod(0o755)
-    os.replace(tmp, target)
+    write_atomic(target, _executable(data, archive), mode=0o755)
 
 
 def _executable(archive_bytes: bytes, archive: str) -> bytes:
