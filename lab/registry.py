@@ -122,6 +122,17 @@ CHECK_FIELDS: dict[str, Any] = {
             ),
         ),
     ),
+    "on_demand": (
+        bool,
+        Field(
+            default=False,
+            description=(
+                "The check is slow or disruptive (it runs the trainee's work through an outage it "
+                "stages): it runs only when the trainee asks for a grade (`c` in the TUI, `cka-lab "
+                "check`), never in the TUI's periodic re-check. Not allowed in exam or game-day tasks."
+            ),
+        ),
+    ),
 }
 """How a check is shown, weighed and proven: fields of every check in a scenario file."""
 

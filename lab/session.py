@@ -45,6 +45,9 @@ OBSERVABLE_WAIT = 150
 """Seconds a step's faults may take to show in its checks before the step is handed over (a
 stopped kubelet turns the node NotReady only after the node monitor's grace period)."""
 
+ON_DEMAND_WAITING = CheckResult(False, "graded when you ask: press c, or run `cka-lab check`")
+"""What the periodic re-check reports for an on-demand check (it never runs one unasked)."""
+
 
 def _quiet(_: str) -> None:
     pass
@@ -280,7 +283,10 @@ class Lab:
         seen failing (a stopped kubelet's node turns NotReady only after its grace period; a
         trainee told "the node is NotReady" must find it so). Should one never fail within the
         bound, the step is handed over if any check did; if none did, the fault did not take."""
-        checks = self.scenario().steps[index].checks
+        # an on-demand check stages an outage of its own: never run it unasked
+        checks = [c for c in self.scenario().steps[index].checks if not getattr(c, "on_demand", False)]
+        if not checks:
+            return
         seen_failing: set[int] = set()
 
         def broken() -> object:
@@ -302,13 +308,20 @@ class Lab:
                 hint="the scenario's faults do not break what its checks look at; `cka-lab selftest` shows more",
             ) from None
 
-    def run_checks(self) -> list[tuple[str, CheckResult]]:
-        """Grade the current step: (check type, result) for each check, run side by side."""
+    def run_checks(self, *, periodic: bool = False) -> list[tuple[str, CheckResult]]:
+        """Grade the current step: (check type, result) for each check, run side by side.
+        `periodic` (the TUI's re-check every few seconds) leaves the on-demand checks out: each
+        is reported as waiting for the trainee to ask, so the step cannot pass unasked."""
         state = self.require_state()
         if state.finished:
             return []
         checks = self.scenario().steps[state.step].checks
-        return list(zip([c.type for c in checks], run_checks(self.ctx, checks), strict=True))
+        run = [c for c in checks if not (periodic and getattr(c, "on_demand", False))]
+        results = iter(run_checks(self.ctx, run))
+        return [
+            (c.type, ON_DEMAND_WAITING if periodic and getattr(c, "on_demand", False) else next(results))
+            for c in checks
+        ]
 
     def grade(self, progress: Progress = _quiet, *, wait: float | None = 30.0) -> Grading:
         """Grade the current step once; when it passes, record its time and inject the next

@@ -19,7 +19,7 @@ from lab.errors import LabError
 from lab.ledger import Ledger
 from lab.results import ResultsStore, attempt_from_state
 from lab.scenario.loader import load_file
-from lab.session import SessionState
+from lab.session import ON_DEMAND_WAITING, SessionState
 from tui.app import LabApp
 from tui.screens.browser import CatalogEntry
 
@@ -51,6 +51,8 @@ class FakeLab:
         self._state: SessionState | None = None
         self.solved: set[int] = set()
         self.calls: list[str] = []
+        self.periodic_checks: list[bool] = []
+        """For each run_checks call: was it the TUI's periodic re-check?"""
         self.check_error: LabError | None = None
         self.start_gate: threading.Event | None = None
         """When set by a test, start() waits on it after its first progress line (to cancel)."""
@@ -104,8 +106,9 @@ class FakeLab:
         progress("step 1: preparing (1/2)")
         return self.state()
 
-    def run_checks(self) -> list[tuple[str, CheckResult]]:
+    def run_checks(self, *, periodic: bool = False) -> list[tuple[str, CheckResult]]:
         self.calls.append("run_checks")
+        self.periodic_checks.append(periodic)
         if self.check_error is not None:
             raise self.check_error
         state = self.require_state()
@@ -114,7 +117,8 @@ class FakeLab:
         passed = state.step in self.solved
         checks = self._scenario.steps[state.step].checks
         return [
-            (c.type, CheckResult(passed, f"{c.type}: ok" if passed else f"{c.type}: not ready (CrashLoopBackOff)"))
+            (c.type, ON_DEMAND_WAITING if periodic and getattr(c, "on_demand", False) else
+             CheckResult(passed, f"{c.type}: ok" if passed else f"{c.type}: not ready (CrashLoopBackOff)"))
             for c in checks
         ]
 

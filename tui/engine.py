@@ -37,7 +37,8 @@ class Engine(Protocol):
     def start(
         self, scenario: Scenario, scenario_path: Path, progress: Progress, *, cancel: threading.Event | None = None
     ): ...  # blocking; stops at a safe point once cancel is set
-    def run_checks(self) -> CheckResults: ...  # blocking
+    def run_checks(self, *, periodic: bool = False) -> CheckResults: ...
+    # blocking; periodic (the re-check every few seconds) leaves the on-demand checks unrun
     def advance(self, progress: Progress, *, wait: float | None = 30.0) -> bool: ...
     # blocking; holds the state lock (LabBusy when another process holds it longer than wait);
     # records the result when the scenario ends

@@ -27,8 +27,13 @@ class ShownCheck:
 
 def goal_text(spec, result: CheckResult | None) -> str:
     """The row text of a check that may be shown: the instructor's `expect` sentence when
-    given (with the check's state), else the check's own message."""
+    given (with the check's state; a failing on-demand check adds its verdict), else the
+    check's own message."""
     expect = getattr(spec, "expect", None)
+    if expect and getattr(spec, "on_demand", False) and result is not None and not result.passed:
+        # an on-demand check grades the trainee's own work (a script run through an outage):
+        # its verdict is the feedback, never a diagnosis of the cluster
+        return f"{expect} — {result.message}"
     if expect:
         return expect
     if result is None:
@@ -38,7 +43,7 @@ def goal_text(spec, result: CheckResult | None) -> str:
 
 def describe_pending(spec) -> str:
     """A check before its first result: its type and the parameters that identify it."""
-    params = spec.model_dump(exclude={"type", "show", "expect", "weight", "guard"}, exclude_defaults=True)
+    params = spec.model_dump(exclude={"type", "show", "expect", "weight", "guard", "on_demand"}, exclude_defaults=True)
     detail = ", ".join(f"{key}={value}" for key, value in params.items())
     return f"{spec.type} ({detail})" if detail else spec.type
 

@@ -50,7 +50,7 @@ def spoilers(scenario: Scenario) -> list[str]:
                     continue
                 # with `expect`, only that sentence is shown
                 texts = [check.expect] if check.expect else list(
-                    _strings(check.model_dump(exclude={"type", "show", "weight", "guard"}))
+                    _strings(check.model_dump(exclude={"type", "show", "weight", "guard", "on_demand"}))
                 )
                 named = sorted({thing for thing in broken for text in texts if thing in text})
                 if named:

@@ -178,6 +178,11 @@ class Scenario(_Strict):
             self.steps = self.variants[0].steps
         elif not self.steps:
             raise ValueError("missing required field 'steps' (or 'variants', each with its steps)")
+        if self.exam is not None:
+            # an exam grades tasks side by side and a game day re-checks them every few seconds
+            steps = [s for v in self.variants for s in v.steps] or self.steps
+            if any(getattr(c, "on_demand", False) for s in steps for c in s.checks):
+                raise ValueError("a scenario with `on_demand` checks cannot be an exam task (drop `exam`)")
         return self
 
     def variant_ids(self) -> list[str]:

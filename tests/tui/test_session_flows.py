@@ -251,3 +251,19 @@ async def test_the_auto_check_skips_a_round_while_another_process_holds_the_lab(
         assert app.busy is None
         # the first, explicit check waits its turn; the automatic round never queues
         assert waits == [30, 0]
+
+
+async def test_the_periodic_round_leaves_on_demand_checks_to_the_check_key(fake_lab):
+    """An on-demand check (the watchdog grader stages an outage) runs only when asked: the
+    screen's periodic round asks the engine for a periodic grade, `c` for a full one."""
+    fake_lab.begin(0)
+    app = make_app(fake_lab, open_session=True)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert fake_lab.periodic_checks == [True]  # the first grade, when the screen opens
+        fake_lab.periodic_checks.clear()
+        app.screen.run_checks(manual=False)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert fake_lab.periodic_checks == [True, False]

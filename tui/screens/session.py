@@ -62,7 +62,8 @@ class SessionScreen(Screen):
         self.show_step()
         self.set_interval(1, self.update_timer)
         self.set_interval(self.app.check_interval, self.check_in_background)
-        self.call_after_refresh(self.action_check)
+        # the first grade at once, but not of on-demand checks: those run only when asked
+        self.call_after_refresh(lambda: self.run_checks(manual=True, periodic=True))
 
     @property
     def lab(self):
@@ -134,24 +135,26 @@ class SessionScreen(Screen):
     def action_check(self) -> None:
         self.run_checks(manual=True)
 
-    def run_checks(self, manual: bool) -> None:
+    def run_checks(self, manual: bool, periodic: bool | None = None) -> None:
+        """Grade in a worker. `manual`: the trainee asked (errors open a modal); `periodic`
+        (default: not manual) leaves the on-demand checks unrun."""
         if self.checks_running or self.app.busy or self.state is None or self.state.finished:
             return
         if not self.is_current:
             return  # a modal or another screen is on top: it decides when grading makes sense
         self.checks_running = True
         self.query_one("#checks", ChecksPanel).set_note("checking…")
-        self._checks_worker(self.state.step, manual)
+        self._checks_worker(self.state.step, manual, not manual if periodic is None else periodic)
 
     @work(thread=True, exit_on_error=False, group="checks")
-    def _checks_worker(self, step: int, manual: bool) -> None:
+    def _checks_worker(self, step: int, manual: bool, periodic: bool) -> None:
         try:
             current = self.lab.state()
             if current is None or current.step != step or current.finished:
                 # another cka-lab process (a `cka-lab check` in another terminal) moved the session
                 self.app.from_thread(self._session_moved)
                 return
-            results = self.lab.run_checks()
+            results = self.lab.run_checks(periodic=periodic)
         except BaseException as exc:
             self.app.from_thread(self._checks_failed, exc, manual)
             return
@@ -233,7 +236,8 @@ class SessionScreen(Screen):
         if passed:
             self.notify(f"Step {solved} solved.", title="Well done")
             self.show_step()
-        self.call_after_refresh(self.action_check)
+        # the first grade at once, but not of on-demand checks: those run only when asked
+        self.call_after_refresh(lambda: self.run_checks(manual=True, periodic=True))
 
     def _advance_failed(self, modal: ProgressModal, exc: BaseException) -> None:
         self.app.busy = None

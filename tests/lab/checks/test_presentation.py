@@ -25,6 +25,15 @@ def test_a_goal_shows_its_expect_sentence_never_the_checks_own_message() -> None
     assert note == ""
 
 
+def test_a_failing_on_demand_check_adds_its_verdict_to_the_goal() -> None:
+    """An on-demand check grades the trainee's own work: its verdict is feedback, shown."""
+    graded = spec(expect="The watchdog retries", on_demand=True)
+    verdict = CheckResult(False, "the script exited (code 1) while the API was away")
+    rows, _ = present([graded], [verdict])
+    assert rows[0].text == "The watchdog retries — the script exited (code 1) while the API was away"
+    assert present([graded], [PASS])[0][0].text == "The watchdog retries"
+
+
 def test_a_goal_without_expect_shows_the_checks_message() -> None:
     rows, _ = present([spec()], [FAIL])
     assert rows[0].text == "kubelet on worker is inactive"

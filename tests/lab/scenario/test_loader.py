@@ -106,6 +106,15 @@ def test_setup_objects_need_identity(tmp_path: Path) -> None:
     assert "setup[0] lacks apiVersion, metadata.name" in message
 
 
+def test_an_exam_task_cannot_have_on_demand_checks(tmp_path: Path) -> None:
+    """An exam grades its tasks together and a game day re-checks them every few seconds: a
+    check that stages an outage of its own has no place there."""
+    text = GOOD.format(id="bad").replace("{type: node-ready, node: worker}", "{type: node-ready, node: worker, on_demand: true}")
+    assert loader.load_file(write(tmp_path, "ok", text.replace("id: bad", "id: ok"))).steps[0].checks[0].on_demand
+    message = error_of(write(tmp_path, "bad", text + "exam: {points: 4}\n"))
+    assert "a scenario with `on_demand` checks cannot be an exam task (drop `exam`)" in message
+
+
 BAD_FILES = sorted((Path(__file__).parent / "bad").glob("*.yaml"))
 
 
