@@ -221,12 +221,19 @@ def workload_ready(c: _Clients, workload: Workload) -> object:
     return True
 
 
-def ready(c: _Clients, addon: Addon) -> object:
-    """True when the add-on does its job; else Pending with what it still waits for."""
+def workloads_ready(c: _Clients, addon: Addon) -> object:
     for workload in addon.workloads:
         outcome = workload_ready(c, workload)
         if outcome is not True:
             return outcome
+    return True
+
+
+def ready(c: _Clients, addon: Addon) -> object:
+    """True when the add-on does its job; else Pending with what it still waits for."""
+    outcome = workloads_ready(c, addon)
+    if outcome is not True:
+        return outcome
     if addon.api_service:
         service = _not_found(lambda: c.registration.read_api_service(addon.api_service))
         conditions = {x.type: x for x in (service.status.conditions or [])} if service and service.status else {}
@@ -304,6 +311,7 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
             result.current.remove(name)
             result.apply.append(name)
             cluster.load_images(chosen[name].image_names(), progress)
+    deferred: dict[str, list[dict[str, Any]]] = {}
     for name in result.apply:
         addon = chosen[name]
         if addon.gateway_crds:
@@ -326,9 +334,20 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
                 if removed:
                     progress(f"removed {name}'s other implementation: {', '.join(removed)}")
         progress(f"applying add-on {name}: {addon.summary}")
-        apply_documents(c, addon.documents())
+        documents = addon.documents()
+        # An APIService goes in only once its backend serves. Registered with its Service, the
+        # aggregator's first probe can dial the new cluster IP before kube-proxy routes it; sent
+        # down the node's default route, that connection may be answered by whatever listens
+        # beyond (a 404 from a host's proxy), and the API server keeps reusing it: the APIService
+        # stays unavailable, and with it every namespace deletion, until the API server restarts.
+        deferred[name] = [d for d in documents if d["kind"] == "APIService"]
+        apply_documents(c, [d for d in documents if d["kind"] != "APIService"])
     for name in result.apply + result.current:
         try:
+            if deferred.get(name):
+                wait_until(lambda name=name: workloads_ready(c, chosen[name]), timeout=timeout, interval=2,
+                           what=f"add-on {name}'s workloads", progress=progress, retry_on=transient_api_errors())
+                apply_documents(c, deferred[name])
             wait_until(lambda name=name: ready(c, chosen[name]), timeout=timeout, interval=2, what=f"add-on {name}",
                        progress=progress, retry_on=transient_api_errors())
         except TimedOut as exc:
