@@ -59,7 +59,15 @@ def test_a_game_day_measures_the_outage_and_the_repair(lab_cluster, lab_env, cli
             s = runner.state()
             return s and [p for p in s.points if p.at >= incident.injected and p.success < 1.0]
 
+        def shown():
+            s = runner.state()
+            return s and s.incidents[0].shown is not None
+
         wait_until(outage_measured, 120, "the traffic generator to see the service fail")
+        # repaired only once the fault shows in its checks (the node NotReady after the grace
+        # period): a blip of bad requests right after the injection came first, and a repair
+        # before the fault showed is, rightly, an incident that never showed and never closes
+        wait_until(shown, 180, "the fault to show in its checks")
         for action in played(fault).steps[0].reference_solution:
             FAULTS.get(action.type).call(lab_cluster.ctx, action)
         stdout, stderr = proc.communicate(timeout=300)
