@@ -3,8 +3,8 @@ machine losing power (its kubelet, runtime and static pods all stop at once)."""
 
 from __future__ import annotations
 
-from lab.cluster.node import NodeUnreachable, service_state
-from lab.errors import CommandError, LabError, TimedOut, UndoFailed
+from lab.cluster.node import wait_until_booted
+from lab.errors import LabError, TimedOut, UndoFailed
 from lab.ledger import ContainerState
 from lab.params import NodeName
 from lab.registry import FAULTS
@@ -12,8 +12,6 @@ from lab.shell import run
 from lab.wait import Pending, wait_until
 
 STOP_GRACE_SECONDS = 10
-BOOT_SERVICES = ("containerd", "kubelet")
-"""What a node container started again must have running before undo is done."""
 
 
 def container_running(container: str) -> bool:
@@ -38,7 +36,7 @@ def stop_node_container(ctx, node: NodeName) -> None:
 @FAULTS.register("start-stopped-nodes", solution_only=True)
 def start_stopped_nodes(ctx) -> None:
     """Start every stopped node container of the lab cluster (what a trainee does with `docker
-    start` on the host, for the node they found switched off)."""
+    start` on the host, for the node they found switched off), and wait until they booted."""
     ctx.cluster.start_stopped_nodes(lambda _: None)
     ctx.forget_cluster()
 
@@ -52,18 +50,8 @@ def undo_container(ctx, entry: ContainerState) -> None:
     except TimedOut:
         raise UndoFailed(f"node {entry.node}'s container {entry.container} does not stay running") from None
     ctx.forget_cluster()
-    # A running container is a machine still booting: its runtime and kubelet come up seconds
-    # later, and a node stopped for less than the node monitor's grace period still reads Ready,
-    # so a health wait alone can pass before the kubelet runs (a baseline then saw it inactive).
-    node = ctx.node(entry.node)
-
-    def services_active() -> object:
-        down = [s for s in BOOT_SERVICES if not service_state(node, s)[0]]
-        return not down or Pending(f"{', '.join(down)} not active yet")
-
     try:
-        wait_until(services_active, timeout=120, interval=1, what=f"node {entry.node}'s kubelet and containerd",
-                   retry_on=(CommandError, NodeUnreachable))
+        wait_until_booted(ctx.node(entry.node))
     except TimedOut as exc:
         raise UndoFailed(f"node {entry.node} started again, but {exc.message}",
                          hint=f"cka-lab ssh {entry.node} -- systemctl status kubelet containerd") from None

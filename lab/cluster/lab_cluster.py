@@ -17,7 +17,7 @@ from lab import paths, versions
 from lab.atomic import write_atomic
 from lab.cluster import kindbin, packages
 from lab.cluster.api import is_ready, transient_api_errors
-from lab.cluster.node import Node
+from lab.cluster.node import Node, wait_until_booted
 from lab.errors import ClusterError, CommandError, LabError, SafetyError, TimedOut
 from lab.imageref import containerd_name
 from lab.ledger import ClusterIdentity
@@ -325,9 +325,16 @@ class LabCluster:
             ["docker", "ps", "-a", "--filter", f"label={KIND_CLUSTER_LABEL}={self.name}",
              "--filter", "status=exited", "--format", "{{.Names}}"]
         ).stdout.split()
-        if stopped:
-            progress(f"starting stopped node containers: {', '.join(stopped)}")
-            run(["docker", "start", *stopped], timeout=120)
+        if not stopped:
+            return
+        progress(f"starting stopped node containers: {', '.join(stopped)}")
+        run(["docker", "start", *stopped], timeout=120)
+        for node in (n for n in self.nodes() if n.container in stopped):
+            try:
+                wait_until_booted(node)
+            except TimedOut as exc:
+                raise ClusterError(f"node {node.short_name} started again, but {exc.message}",
+                                   hint=f"cka-lab ssh {node.short_name} -- systemctl status kubelet containerd") from None
 
     def refresh_kubeconfig(self) -> None:
         """Re-export our kubeconfig (the API server's host port changes when Docker restarts)."""

@@ -121,6 +121,30 @@ def service_state(node: Node, service: str) -> tuple[bool, bool]:
     return active == "active", enabled == "enabled"
 
 
+BOOT_SERVICES = ("containerd", "kubelet")
+"""What a node container started again must have running, where enabled, before it counts as up."""
+_BOOTING = ("initializing", "starting")
+
+
+def wait_until_booted(node: Node, timeout: float = 120) -> None:
+    """Wait until a node container started again finished booting and has its runtime and
+    kubelet active (those of them enabled: one a fault disabled stays down until its own undo). A
+    running container is a machine still booting: they come up seconds later, and a node stopped
+    for less than the node monitor's grace period still reads Ready, so a health wait alone can
+    pass before its kubelet runs. Raises TimedOut naming what is still down."""
+    from lab.wait import Pending, wait_until
+
+    def booted() -> object:
+        state = node.run(["systemctl", "is-system-running"], check=False).stdout.strip()
+        if state in _BOOTING:
+            return Pending(f"still booting ({state})")
+        down = [s for s in BOOT_SERVICES if service_state(node, s) == (False, True)]
+        return not down or Pending(f"{', '.join(down)} not active yet")
+
+    wait_until(booted, timeout=timeout, interval=1, what=f"node {node.short_name} to boot",
+               retry_on=(CommandError, NodeUnreachable))
+
+
 def must(result: subprocess.CompletedProcess[str], what: str) -> str:
     if result.returncode != 0:
         raise CommandError(result.args, result.returncode, result.stderr + result.stdout, context=what)
