@@ -41,7 +41,8 @@ class Candidate:
 def breaks(scenario: Scenario, variant: str | None) -> frozenset[str]:
     """What a task breaks (or owns): its declared tokens, its setup objects, and the targets of
     its first step's faults (files, units, static-pod components, objects)."""
-    found = set(scenario.exam.breaks if scenario.exam else ())
+    declared = scenario.variant(variant).breaks if variant is not None else None
+    found = set(declared if declared is not None else scenario.exam.breaks if scenario.exam else ())
     for obj in scenario.setup:
         meta = obj.get("metadata", {})
         if obj["kind"] == "Namespace":
@@ -68,6 +69,14 @@ def breaks(scenario: Scenario, variant: str | None) -> frozenset[str]:
     return frozenset(found)
 
 
+def needs(scenario: Scenario, variant: str | None) -> frozenset[str]:
+    """What a task needs working: the variant's own declaration, else the scenario's."""
+    declared = scenario.variant(variant).needs if variant is not None else None
+    if declared is None:
+        declared = scenario.exam.needs if scenario.exam else []
+    return frozenset(declared)
+
+
 def compatible(a: Candidate, b: Candidate) -> bool:
     """Two tasks can share the cluster: neither needs it alone, and neither breaks what the
     other breaks or needs."""
@@ -86,7 +95,7 @@ def candidates(scenarios: Iterable[Scenario]) -> list[Candidate]:
             continue
         for variant in scenario.variant_ids() or [None]:
             found.append(Candidate(scenario.id, variant, scenario.domain, scenario.exam.points,
-                                   breaks(scenario, variant), frozenset(scenario.exam.needs)))
+                                   breaks(scenario, variant), needs(scenario, variant)))
     return found
 
 

@@ -179,10 +179,10 @@ class GameDay:
             if scenario.setup_checks:
                 self.lab.wait_for_checks(scenario.setup_checks, timeout=240, progress=progress, what="the environment")
         self._wait_service_ready(progress)
-        address = ctx.core.read_namespaced_service(workload.NAME, workload.NAMESPACE).spec.cluster_ip
-        load.install(binary, f"http://{address}:{workload.PORT}/")
+        dns = ctx.core.read_namespaced_service(*workload.CLUSTER_DNS).spec.cluster_ip
+        load.install(binary, workload.url(), resolver=dns)
         seconds = int(timing.minutes * 60) + 5
-        progress(f"starting the traffic generator on {workload.LOAD_NODE} ({load.target})")
+        progress(f"starting the traffic generator on {workload.LOAD_NODE} ({load.target}, looked up at {dns})")
         state.started_at = time.time()
         load.start(seconds)
 

@@ -1,6 +1,10 @@
 """The traffic generator: vegeta runs inside a node container (through the Docker engine, as
-`cka-lab ssh` runs commands) against the Service's ClusterIP, and streams one JSON line per
-request, which the host reads back as Samples while the game day runs.
+`cka-lab ssh` runs commands) against the Service by its cluster DNS name, and streams one JSON
+line per request, which the host reads back as Samples while the game day runs.
+
+Every request looks the name up anew at the cluster DNS (the kube-dns Service, as a pod's
+resolver would), so that the service is felt down when its name stops resolving, as a real
+client of it would feel it.
 
 Inside the node the load runs as a systemd unit with a hard time limit, its results in a file:
 killing cka-lab mid-way leaves a load that stops by itself, and the ledger holds the unit (reset
@@ -34,23 +38,29 @@ GRACE = 30
 """Seconds the unit may outlive the planned load before systemd ends it."""
 
 
-def attack_script(target: str, seconds: int, rate: int = RATE, timeout: float = REQUEST_TIMEOUT) -> str:
+DNS_PORT = 53
+
+
+def attack_script(target: str, seconds: int, rate: int = RATE, timeout: float = REQUEST_TIMEOUT,
+                  resolver: str | None = None) -> str:
     """The load, as the unit's shell command: a fixed rate of fresh connections (no keep-alive:
     each request is balanced by the Service anew, as a new client's would be) for a bounded
-    time, each result encoded as one JSON line as soon as it is in."""
+    time, each result encoded as one JSON line as soon as it is in. With a `resolver` (an IP
+    address), each request looks its host name up there, never from a cache."""
     vegeta = f"{FOLDER}/vegeta"
+    lookup = f"-resolvers={resolver}:{DNS_PORT} -dns-ttl=-1 " if resolver else ""
     return (
         f"echo 'GET {target}' | {vegeta} attack -rate={rate}/1s -duration={seconds}s -timeout={timeout:g}s "
-        f"-keepalive=false -max-workers=200 -max-body=64 | {vegeta} encode --to json --output {RESULTS}"
+        f"{lookup}-keepalive=false -max-workers=200 -max-body=64 | {vegeta} encode --to json --output {RESULTS}"
     )
 
 
-def unit_file(target: str, seconds: int) -> str:
+def unit_file(target: str, seconds: int, resolver: str | None = None) -> str:
     """The load's systemd unit: it stops by itself GRACE seconds after the load should have."""
     return (
         "[Unit]\nDescription=cka-lab game day traffic generator (ends by itself)\n\n"
         f"[Service]\nType=simple\nRuntimeMaxSec={seconds + GRACE}\n"
-        f'ExecStart=/bin/sh -c "{attack_script(target, seconds)}"\n'
+        f'ExecStart=/bin/sh -c "{attack_script(target, seconds, resolver=resolver)}"\n'
     )
 
 
@@ -97,8 +107,9 @@ class LoadGenerator:
         self._reader: subprocess.Popen[str] | None = None
         self._thread: threading.Thread | None = None
         self.target = ""
+        self.resolver: str | None = None
 
-    def install(self, binary: Path, target: str) -> None:
+    def install(self, binary: Path, target: str, resolver: str | None = None) -> None:
         """Put the tool into the node (its folder recorded first: reset removes it)."""
         node = self.node
         self.ledger.record(PathState(node=node.short_name, path=FOLDER))
@@ -106,13 +117,14 @@ class LoadGenerator:
         run(["docker", "cp", str(binary), f"{node.container}:{FOLDER}/vegeta"], context="copying the load tool into the node")
         node.run(["chmod", "0755", f"{FOLDER}/vegeta"])
         self.target = target
+        self.resolver = resolver
 
     def start(self, seconds: int) -> None:
         node = self.node
         # a unit file of its own rather than `systemd-run`: a transient unit vanishes when it
         # stops, and systemd then has no state for it that an undo could verify
         self.ledger.record(FileState(node=node.short_name, path=UNIT_FILE, content_b64=None))
-        write_file(node, UNIT_FILE, unit_file(self.target, seconds).encode())
+        write_file(node, UNIT_FILE, unit_file(self.target, seconds, self.resolver).encode())
         node.run(["systemctl", "daemon-reload"])
         active, enabled = service_state(node, UNIT)
         self.ledger.record(ServiceState(node=node.short_name, service=UNIT, active=active, enabled=enabled))

@@ -14,9 +14,11 @@ IMAGE = "busybox:1.36"
 """The image the catalog's workloads use already (built offline like them)."""
 REPLICAS = 2
 PORT = 80
+CLUSTER_DNS = ("kube-dns", "kube-system")
+"""The cluster DNS Service (name, namespace) the traffic generator resolves the service's name at."""
 LOAD_NODE = "control-plane"
 """Where the traffic generator runs: in the node's own network namespace, through the Service's
-ClusterIP as any client in the cluster would, and outside every pod, so that neither an API
+name and ClusterIP as any client in the cluster would, and outside every pod, so that neither an API
 fault nor a fault on the worker stops the measurement."""
 
 OWN = Candidate(
@@ -30,6 +32,11 @@ OWN = Candidate(
 )
 """The game day as a task of its own in the blueprint's terms: it owns its namespace and objects
 and needs its traffic generator's node intact."""
+
+
+def url() -> str:
+    """The service as its clients reach it: by its cluster DNS name."""
+    return f"http://{NAME}.{NAMESPACE}.svc.cluster.local:{PORT}/"
 
 
 def fits(candidate: Candidate) -> bool:

@@ -133,6 +133,17 @@ class Variant(_Strict):
     """Short name, e.g. "kubelet stopped and disabled"."""
     steps: list[Step] = Field(min_length=1)
     """The steps of this variant, in order."""
+    breaks: list[str] | None = None
+    """In an exam or a game day: what this variant breaks, in place of the scenario's
+    `exam.breaks` (variants that break different components can then share the cluster with
+    different tasks). Same tokens as `exam.breaks`; its faults' targets count anyway."""
+    needs: list[str] | None = None
+    """In an exam or a game day: what this variant needs working, in place of `exam.needs`."""
+
+    @field_validator("breaks", "needs")
+    @classmethod
+    def _known_tokens(cls, tokens: list[str] | None) -> list[str] | None:
+        return None if tokens is None else _check_tokens(tokens)
 
 
 class Scenario(_Strict):
@@ -183,7 +194,21 @@ class Scenario(_Strict):
             steps = [s for v in self.variants for s in v.steps] or self.steps
             if any(getattr(c, "on_demand", False) for s in steps for c in s.checks):
                 raise ValueError("a scenario with `on_demand` checks cannot be an exam task (drop `exam`)")
+        else:
+            declaring = [v.id for v in self.variants if v.breaks is not None or v.needs is not None]
+            if declaring:
+                raise ValueError(f"variants {declaring} declare `breaks`/`needs`, which only an exam task "
+                                 "uses: add `exam` or drop them")
         return self
+
+    def variant(self, variant_id: str) -> Variant:
+        for candidate in self.variants:
+            if candidate.id == variant_id:
+                return candidate
+        from lab.errors import ScenarioError
+
+        known = ", ".join(self.variant_ids()) or "(none)"
+        raise ScenarioError(f"scenario {self.id!r} has no variant {variant_id!r}; variants: {known}", title="Unknown variant")
 
     def variant_ids(self) -> list[str]:
         return [v.id for v in self.variants]
@@ -199,13 +224,7 @@ class Scenario(_Strict):
         """This scenario with the chosen variant's steps as its steps."""
         if variant is None:
             return self
-        for candidate in self.variants:
-            if candidate.id == variant:
-                return self.model_copy(update={"steps": candidate.steps})
-        from lab.errors import ScenarioError
-
-        known = ", ".join(self.variant_ids()) or "(none)"
-        raise ScenarioError(f"scenario {self.id!r} has no variant {variant!r}; variants: {known}", title="Unknown variant")
+        return self.model_copy(update={"steps": self.variant(variant).steps})
 
     @field_validator("setup")
     @classmethod

@@ -49,6 +49,12 @@ def test_the_load_is_bounded_in_time_and_uses_fresh_connections() -> None:
     assert "-keepalive=false" in script and "encode --to json" in script
 
 
+def test_with_a_resolver_every_request_looks_the_name_up_there() -> None:
+    script = attack_script("http://web.gameday.svc.cluster.local:80/", 60, resolver="10.96.0.10")
+    assert "-resolvers=10.96.0.10:53 -dns-ttl=-1 " in script
+    assert "-resolvers" not in attack_script("http://10.96.0.7:80/", 60)
+
+
 def test_the_unit_ends_by_itself_after_the_load() -> None:
     from lab.gameday.traffic import GRACE, unit_file
 

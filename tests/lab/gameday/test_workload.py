@@ -3,7 +3,7 @@ objects or the node its traffic generator runs on."""
 
 from __future__ import annotations
 
-from lab.exam.blueprint import Candidate
+from lab.exam.blueprint import Candidate, compatible
 from lab.gameday import workload
 from lab.gameday.runner import GameDay
 from lab.gameday.schedule import Timing, plan
@@ -24,6 +24,18 @@ def test_the_catalog_plan_never_breaks_the_traffic_generators_node() -> None:
     for seed in range(20):
         injections = plan(available, 3, seed, Timing(minutes=12))
         assert all(f"node:{workload.LOAD_NODE}" not in i.candidate.breaks for i in injections)
+
+
+def test_a_dns_fault_and_a_worker_fault_can_share_a_game_day() -> None:
+    """The service is reached by name: a cluster DNS fault is felt, and it leaves the worker
+    alone, so a game day can pair it with a fault the worker's pods feel."""
+    by_key = {c.key: c for c in GameDay.available()}
+    dns, kubelet = by_key[("network-failure", "kube-dns-selector")], by_key[("worker-node-failure", "kubelet-stopped")]
+    assert compatible(dns, kubelet)
+    # a variant whose grading counts pods that may run on the worker does not pair with it
+    assert not compatible(by_key[("network-failure", "coredns-scaled-down")], kubelet)
+    assert not compatible(by_key[("network-failure", "cni-removed")], kubelet)
+    assert workload.url() == f"http://{workload.NAME}.{workload.NAMESPACE}.svc.cluster.local:{workload.PORT}/"
 
 
 def test_the_service_has_several_ready_probed_replicas_its_service_selects() -> None:

@@ -118,6 +118,37 @@ def test_duplicate_variant_ids_are_rejected(tmp_path: Path) -> None:
         loader.load_file(path)
 
 
+def test_a_variant_declares_what_it_breaks_and_needs_in_an_exam(tmp_path: Path) -> None:
+    from lab.exam.blueprint import candidates
+
+    path = variants_file(tmp_path, "declared")
+    data = yaml.safe_load(path.read_text())
+    data["exam"] = {"points": 4, "breaks": ["node:worker"], "needs": ["node:control-plane"]}
+    data["variants"][1].update(breaks=["component:cri"], needs=[])
+    path.write_text(yaml.safe_dump(data))
+    by_variant = {c.variant: c for c in candidates([loader.load_file(path)])}
+    assert "node:worker" in by_variant["kubelet"].breaks and "component:cri" not in by_variant["kubelet"].breaks
+    assert by_variant["kubelet"].needs == {"node:control-plane"}
+    # the variant's own tokens replace the scenario's; its faults' targets count anyway
+    assert "node:worker" not in by_variant["containerd"].breaks
+    assert {"component:cri", "service:worker:containerd"} <= by_variant["containerd"].breaks
+    assert by_variant["containerd"].needs == frozenset()
+
+
+def test_variant_declarations_need_an_exam_and_known_tokens(tmp_path: Path) -> None:
+    path = variants_file(tmp_path, "undeclared")
+    data = yaml.safe_load(path.read_text())
+    data["variants"][0]["breaks"] = ["node:worker"]
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ScenarioError, match=r"variants \['kubelet'\] declare `breaks`/`needs`, which only an exam task"):
+        loader.load_file(path)
+    data["exam"] = {"points": 4}
+    data["variants"][0]["breaks"] = ["worker"]
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ScenarioError, match="'worker' is not one of"):
+        loader.load_file(path)
+
+
 class _NoCluster:
     """Stands in for LabCluster: start() gets as far as the session state, no further."""
 
