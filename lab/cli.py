@@ -766,7 +766,8 @@ def setup() -> None:
     from lab.setup import run_setup
 
     plan = run_setup(_progress, err)
-    out.print(f"ready ({plan.action}): node image {load().node_image}")
+    how = {"ready": "already set up", "pull": "official images", "offline": "built locally"}[plan.action]
+    out.print(f"ready ({how}): node image {load().node_image}")
 
 
 @offline_app.command("prepare")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lab.checks.result import CheckResult
+from lab.registry import CHECK_FIELDS
 
 Status = Literal["pending", "passed", "failing", "locked"]
 
@@ -43,7 +44,8 @@ def goal_text(spec, result: CheckResult | None) -> str:
 
 def describe_pending(spec) -> str:
     """A check before its first result: its type and the parameters that identify it."""
-    params = spec.model_dump(exclude={"type", "show", "expect", "weight", "guard", "on_demand"}, exclude_defaults=True)
+    # the check's own parameters: every field but its type and those every check has
+    params = spec.model_dump(exclude={"type", *CHECK_FIELDS}, exclude_defaults=True)
     detail = ", ".join(f"{key}={value}" for key, value in params.items())
     return f"{spec.type} ({detail})" if detail else spec.type
 

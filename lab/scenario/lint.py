@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lab.registry import CHECK_FIELDS
 from lab.scenario.models import Scenario, Step
 
 REVEALING_PARAMS = ("manifest", "service", "path")
@@ -50,7 +51,7 @@ def spoilers(scenario: Scenario) -> list[str]:
                     continue
                 # with `expect`, only that sentence is shown
                 texts = [check.expect] if check.expect else list(
-                    _strings(check.model_dump(exclude={"type", "show", "weight", "guard", "on_demand"}))
+                    _strings(check.model_dump(exclude={"type", *CHECK_FIELDS}))
                 )
                 named = sorted({thing for thing in broken for text in texts if thing in text})
                 if named:
