@@ -123,14 +123,28 @@ class ContainerState(BaseModel):
     container: str
 
 
-Entry = Annotated[
-    FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState | ContainerState,
-    Field(discriminator="kind"),
-]
+class EtcdMemberState(BaseModel):
+    """A stacked etcd member as it was, before its data was taken away: undo gives it its own data
+    back while the cluster still knows it, else removes and adds it again with an empty data
+    directory (what a repair left half-way needs)."""
+
+    kind: Literal["etcd-member"] = "etcd-member"
+    id: str = Field(default_factory=_new_id)
+    node: str
+    name: str
+    """The member's name (the node's), as `etcdctl member add` takes it."""
+    member_id: int
+    peer_url: str
+    aside: str
+    """Where the member's data directory was copied to on the host (the lab's state directory)."""
+
+
+AnyEntry = (
+    FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState | ContainerState
+    | EtcdMemberState
+)
+Entry = Annotated[AnyEntry, Field(discriminator="kind")]
 _entries = TypeAdapter(list[Entry])
-
-
-AnyEntry = FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState | ContainerState
 
 
 class LedgerFile(BaseModel):
@@ -244,7 +258,7 @@ def _same_target(a: Any, b: Any) -> bool:
         return False
     if a.kind in ("file", "path"):
         return (a.node, a.path) == (b.node, b.path)
-    if a.kind == "membership":
+    if a.kind in ("membership", "container", "etcd-member"):
         return a.node == b.node
     if a.kind == "release":
         return True

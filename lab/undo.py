@@ -15,8 +15,11 @@ from lab.errors import CommandError, TimedOut, UndoFailed
 from lab.actions.membership import join_like_kind
 from lab.actions.release import undo_release
 from lab.actions.containers import undo_container
+from lab.actions.etcd import undo_etcd_member
 from lab.ledger import (
+    AnyEntry,
     ContainerState,
+    EtcdMemberState,
     FileState,
     MembershipState,
     ObjectState,
@@ -155,6 +158,7 @@ UNDO = {
     "membership": join_like_kind,
     "release": undo_release,
     "container": undo_container,
+    "etcd-member": undo_etcd_member,
 }
 
 
@@ -202,9 +206,9 @@ def _with_retries(action: Callable[[], None], progress: Progress, timeout: float
                retry_on=(CommandError, OSError, *transient_api_errors()))
 
 
-def describe(
-    entry: FileState | ServiceState | PathState | ObjectState | MembershipState | ReleaseState | ContainerState,
-) -> str:
+def describe(entry: AnyEntry) -> str:
+    if isinstance(entry, EtcdMemberState):
+        return f"give the etcd member on {entry.node} its data back (or add it again) and wait until it is healthy"
     if isinstance(entry, ContainerState):
         return f"start node {entry.node} again (its container was stopped)"
     if isinstance(entry, MembershipState):

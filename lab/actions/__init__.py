@@ -4,6 +4,7 @@ Importing this package registers them all."""
 
 from lab.actions import (  # noqa: F401  (registration)
     containers,
+    etcd,
     files,
     helm,
     manifests,

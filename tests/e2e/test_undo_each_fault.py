@@ -71,9 +71,14 @@ CASES = {
 RECREATES = {"upgrade-node"}
 
 
+HA_ONLY = {"lose-etcd-data"}
+"""Faults that need three stacked etcd members (not this 2-node cluster): their undo, from the
+untouched and from a half-done repair, is proven by `selftest etcd-quorum` on an HA cluster."""
+
+
 def test_every_fault_type_is_covered() -> None:
     solution_only = {"run-on-node", "join-node", "start-stopped-nodes"}
-    assert set(CASES) == set(FAULTS.names()) - solution_only
+    assert set(CASES) == set(FAULTS.names()) - solution_only - HA_ONLY
 
 
 def _file_digests(lab) -> dict[str, str | None]:

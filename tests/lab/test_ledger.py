@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lab.errors import StateError
-from lab.ledger import ClusterIdentity, FileState, Ledger, ObjectState, ServiceState
+from lab.ledger import ClusterIdentity, ContainerState, EtcdMemberState, FileState, Ledger, ObjectState, ServiceState
 
 
 def test_records_survive_a_new_process_view(tmp_path: Path) -> None:
@@ -30,6 +30,19 @@ def test_first_record_of_a_target_holds_the_baseline(tmp_path: Path) -> None:
     ledger.record(FileState(node="control-plane", path="/etc/x", content_b64="YnJva2Vu"))
     assert len(ledger) == 1
     assert ledger.entries()[0].content_b64 == "b3JpZ2luYWw="
+
+
+def test_a_node_switched_off_or_an_etcd_member_emptied_twice_keeps_its_first_record(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.json")
+    assert ledger.record(ContainerState(node="worker", container="lab-worker"))
+    assert not ledger.record(ContainerState(node="worker", container="lab-worker"))
+    first = EtcdMemberState(node="control-plane3", name="lab-control-plane3", member_id=2**63 + 5,
+                            peer_url="https://10.0.0.3:2380", aside="/state/etcd-data/control-plane3")
+    assert ledger.record(first)
+    assert not ledger.record(first.model_copy(update={"id": "other", "member_id": 7}))
+    (kept,) = [e for e in Ledger(tmp_path / "ledger.json").entries() if e.kind == "etcd-member"]
+    assert kept.member_id == 2**63 + 5  # an etcd member id is a full uint64
+    assert [e.kind for e in ledger.entries()] == ["container", "etcd-member"]
 
 
 def test_drop_removes_the_entry_it_names_wherever_it_stands(tmp_path: Path) -> None:
