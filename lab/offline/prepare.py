@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -254,10 +255,12 @@ def _rootfs_step(image: str) -> str:
 
 
 def _binaries(spec: gobuild.GoBuild) -> list[str]:
+    """The executables `go build -o <dir>/` writes for the spec's packages: each named after its
+    package's last path element, a major-version suffix (`/v2`, `/v12`) dropped, as Go does."""
     names = []
     for package in spec.packages:
         last = package.rstrip("/").split("/")
-        name = last[-2] if last[-1] in ("v2", "v3") else last[-1]
+        name = last[-2] if re.fullmatch(r"v\d+", last[-1]) else last[-1]
         names.append(name)
     return names
 

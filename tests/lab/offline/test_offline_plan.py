@@ -145,3 +145,12 @@ def test_an_on_demand_addon_build_without_root_says_what_to_run(monkeypatch) -> 
     with pytest.raises(LabError) as raised:
         prepare.prepare_addons_for(["metrics-server"], lambda _: None)
     assert "cka-lab offline prepare --addon metrics-server" in (raised.value.hint or "")
+
+
+def test_a_built_tool_counts_as_present_under_the_name_go_gives_it() -> None:
+    from lab.offline import gobuild
+    from lab.offline.prepare import _binaries
+
+    # a major-version suffix is no binary name: a step looking for `v12` rebuilt vegeta every run
+    assert _binaries(gobuild.vegeta_build()) == ["vegeta"]
+    assert _binaries(gobuild.helm_build()) == ["helm"]
