@@ -18,6 +18,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.cluster.etcd import LOCAL_ENDPOINT, etcdctl_command
 from lab.cluster.node import Node, NodeUnreachable, read_file
 from lab.errors import CommandError, LabError, TimedOut, UndoFailed
 from lab.ledger import EtcdMemberState
@@ -30,10 +31,6 @@ MANIFEST = "/etc/kubernetes/manifests/etcd.yaml"
 STOPPED_MANIFEST = "/etc/kubernetes/cka-lab-etcd-stopped.yaml"
 """Where the manifest waits while the member is stopped: outside the folder the kubelet reads."""
 MEMBER_DIR = "/var/lib/etcd/member"
-_ETCDCTL = (
-    "crictl exec {container} etcdctl --endpoints={endpoint} --cacert=/etc/kubernetes/pki/etcd/ca.crt"
-    " --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key --command-timeout=5s"
-)
 
 
 @dataclass(frozen=True)
@@ -55,14 +52,14 @@ def running_etcd(node: Node) -> str | None:
     return ids[0] if out.returncode == 0 and ids else None
 
 
-def etcdctl(node: Node, args: str, endpoint: str = "https://127.0.0.1:2379", timeout: float = 30) -> str:
+def etcdctl(node: Node, args: str, endpoint: str = LOCAL_ENDPOINT, timeout: float = 30) -> str:
     """`etcdctl <args>` in the node's running etcd container; CommandError (with the command to
     paste) when it fails or no etcd runs there."""
     container = running_etcd(node)
     if container is None:
         raise CommandError(["crictl", "ps", "--name", "^etcd$"], 1, f"no etcd container runs on {node.short_name}",
                            context=f"etcdctl {args}")
-    return node.sh(f"{_ETCDCTL.format(container=container, endpoint=endpoint)} {args}", timeout=timeout).stdout
+    return node.sh(etcdctl_command(args, container=container, endpoint=endpoint), timeout=timeout).stdout
 
 
 def members(node: Node) -> list[Member]:
@@ -80,7 +77,7 @@ def endpoint_healthy(node: Node, url: str) -> bool:
     container = running_etcd(node)
     if container is None:
         return False
-    command = f"{_ETCDCTL.format(container=container, endpoint=url)} endpoint health"
+    command = etcdctl_command("endpoint health", container=container, endpoint=url)
     return node.sh(command, check=False, timeout=30).returncode == 0
 
 
@@ -92,7 +89,7 @@ def peer(ctx, target: Node) -> Node:
         if node.role != "control-plane" or node.container == target.container:
             continue
         try:
-            if endpoint_healthy(node, "https://127.0.0.1:2379"):
+            if endpoint_healthy(node, LOCAL_ENDPOINT):
                 return node
         except NodeUnreachable:
             continue

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from lab.checks.result import CheckResult
 from lab.cluster.api import is_ready
+from lab.cluster.etcd import etcdctl_command
 from lab.cluster.leases import LEADER_LEASES, lease_holders
 from lab.cluster.node import NodeUnreachable, read_file
 from lab.params import Count, NodePath
 from lab.registry import CHECKS
 
-ETCDCTL = (
-    "crictl exec $(crictl ps -q --state running --name '^etcd$' | head -1) etcdctl"
-    " --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt"
-    " --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key"
-    " --command-timeout=3s endpoint health --cluster"
-)
+ETCDCTL = etcdctl_command("endpoint health --cluster", command_timeout="3s")
 
 
 def _ready_nodes(core) -> tuple[set[str], int]:
