@@ -41,8 +41,7 @@ class Candidate:
 def breaks(scenario: Scenario, variant: str | None) -> frozenset[str]:
     """What a task breaks (or owns): its declared tokens, its setup objects, and the targets of
     its first step's faults (files, units, static-pod components, objects)."""
-    declared = scenario.variant(variant).breaks if variant is not None else None
-    found = set(declared if declared is not None else scenario.exam.breaks if scenario.exam else ())
+    found = set(_declared(scenario, variant, "breaks"))
     for obj in scenario.setup:
         meta = obj.get("metadata", {})
         if obj["kind"] == "Namespace":
@@ -70,11 +69,16 @@ def breaks(scenario: Scenario, variant: str | None) -> frozenset[str]:
 
 
 def needs(scenario: Scenario, variant: str | None) -> frozenset[str]:
-    """What a task needs working: the variant's own declaration, else the scenario's."""
-    declared = scenario.variant(variant).needs if variant is not None else None
-    if declared is None:
-        declared = scenario.exam.needs if scenario.exam else []
-    return frozenset(declared)
+    """What a task needs working, as declared."""
+    return frozenset(_declared(scenario, variant, "needs"))
+
+
+def _declared(scenario: Scenario, variant: str | None, field: str) -> list[str]:
+    """The variant's own `breaks` or `needs`, else the scenario's `exam` block's."""
+    own = getattr(scenario.variant(variant), field) if variant is not None else None
+    if own is not None:
+        return own
+    return getattr(scenario.exam, field) if scenario.exam else []
 
 
 def compatible(a: Candidate, b: Candidate) -> bool:
