@@ -40,6 +40,15 @@ def pod_sandboxes(node: Node, pod_name: str) -> set[str]:
     return set(out.stdout.split())
 
 
+def recreated(node: Node, pod_name: str, before: set[str]) -> bool | Pending:
+    """True once the node has a sandbox of the pod that was not there `before`. A different set
+    is not enough: the kubelet removes the old pod's sandbox some seconds before it creates the
+    new one, and a crictl call that fails lists none at all."""
+    if pod_sandboxes(node, pod_name) - before:
+        return True
+    return Pending("no new pod sandbox yet")
+
+
 def edited_manifest(
     text: str,
     replace: list[TextReplace],
@@ -105,7 +114,7 @@ def edit_manifest(
         return
     try:
         wait_until(
-            lambda: pod_sandboxes(target, pod_name) != before or Pending("the old pod sandbox is still the only one"),
+            lambda: recreated(target, pod_name, before),
             timeout=120,
             what=f"the kubelet on {node} to re-create {pod_name}",
         )
