@@ -16,6 +16,7 @@ from lab.actions.membership import join_like_kind
 from lab.actions.release import undo_release
 from lab.actions.containers import undo_container
 from lab.actions.etcd import undo_etcd_member
+from lab.actions.manifests import hasten_replacement, pod_state
 from lab.ledger import (
     AnyEntry,
     ContainerState,
@@ -27,6 +28,7 @@ from lab.ledger import (
     ReleaseState,
     ServiceState,
 )
+from lab.params import MANIFEST_DIR
 from lab.wait import Pending, wait_until
 
 Progress = Callable[[str], None]
@@ -44,7 +46,12 @@ def undo_file(ctx: LabContext, entry: FileState) -> None:
     else:
         original = base64.b64decode(entry.content_b64)
         if current != original:
+            static_pod = entry.path.startswith(MANIFEST_DIR + "/") and current is not None
+            pod_name, before, running = pod_state(node, current.decode(errors="replace")) if static_pod else ("", set(), set())
             write_file(node, entry.path, original, entry.mode)
+            if pod_name and running:
+                # the broken pod would take its grace period to stop (30 s for the API server)
+                hasten_replacement(node, pod_name, before, running)
         elif entry.mode is not None and file_mode(node, entry.path) != entry.mode:
             node.run(["chmod", f"{entry.mode:o}", "--", entry.path])
     _verify_file(ctx, entry)

@@ -8,9 +8,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from lab.actions.files import record_file
-from lab.cluster.node import Node, file_mode, write_file
+from lab.cluster.node import Node, file_mode, read_file, write_file
 from lab.errors import LabError, TimedOut
 from lab.jsonpath import JsonPathError, assign
+from lab.ledger import PathState
 from lab.params import ContainerIndex, FieldPath, ManifestName, NodeName, Occurrences, SearchText
 from lab.registry import FAULTS
 from lab.wait import Pending, wait_until
@@ -40,13 +41,80 @@ def pod_sandboxes(node: Node, pod_name: str) -> set[str]:
     return set(out.stdout.split())
 
 
-def recreated(node: Node, pod_name: str, before: set[str]) -> bool | Pending:
-    """True once the node has a sandbox of the pod that was not there `before`. A different set
-    is not enough: the kubelet removes the old pod's sandbox some seconds before it creates the
-    new one, and a crictl call that fails lists none at all."""
+def running_containers(node: Node, sandboxes: set[str]) -> set[str] | None:
+    """The running containers of these pod sandboxes; None when crictl did not answer (an empty
+    answer from a failed call must not pass for "all stopped")."""
+    found: set[str] = set()
+    for sandbox in sorted(sandboxes):
+        out = node.run(["crictl", "ps", "--pod", sandbox, "--state", "running", "-q"], check=False)
+        if out.returncode != 0:
+            return None
+        found.update(out.stdout.split())
+    return found
+
+
+def acted_on_edit(node: Node, pod_name: str, before: set[str], running_before: set[str]) -> bool | Pending:
+    """True once the kubelet has acted on an edited manifest: the old pod's containers have
+    stopped, or a sandbox of the pod exists that was not there `before`. The new pod is not
+    waited for: the kubelet starts it only after a back-off of 10-15 s (its pod workers retry a
+    static pod blocked by its predecessor's termination on a fixed 10 s period), 40 s for etcd,
+    and handing over does not need it (the step's checks are seen failing before that).
+    A failed crictl call never counts: it lists no sandbox and no container."""
     if pod_sandboxes(node, pod_name) - before:
         return True
-    return Pending("no new pod sandbox yet")
+    if running_before:
+        still = running_containers(node, before)
+        if still is not None and not (still & running_before):
+            return True
+    return Pending("the old pod still runs and no new pod sandbox exists yet")
+
+
+GRACE_WAIT = 5.0
+"""Seconds the kubelet gets to stop an edited static pod's old containers by itself before they
+are stopped for it. The scheduler exits at once on the kubelet's SIGTERM; the API server used
+its whole 30 s grace period every time, measured on the lab cluster, which the trainee would
+wait out at each start and reset."""
+
+
+def hasten_replacement(node: Node, pod_name: str, before: set[str], running_before: set[str]) -> bool:
+    """After a static pod's manifest changed: give the kubelet GRACE_WAIT seconds to act on it,
+    then stop the old containers that still run (2 s timeout). The kubelet's wanted state is
+    the file, so stopping early is safe: had it not read the file yet, it restarts the old
+    container, and replaces it once it has. True when the kubelet acted within the wait."""
+    try:
+        wait_until(lambda: acted_on_edit(node, pod_name, before, running_before), timeout=GRACE_WAIT,
+                   interval=0.5, what=f"the kubelet to stop the old {pod_name}")
+        return True
+    except TimedOut:
+        for container in sorted(running_before):
+            node.run(["crictl", "stop", "--timeout", "2", container], check=False, timeout=30)
+        return False
+
+
+def pod_state(node: Node, manifest_text: str) -> tuple[str, set[str], set[str]]:
+    """A static pod's name from its manifest, its sandboxes and their running containers."""
+    try:
+        pod_name = (yaml.safe_load(manifest_text).get("metadata") or {}).get("name", "")
+    except (yaml.YAMLError, AttributeError):
+        return "", set(), set()
+    sandboxes = pod_sandboxes(node, pod_name) if pod_name else set()
+    return pod_name, sandboxes, (running_containers(node, sandboxes) or set()) if sandboxes else set()
+
+
+def new_host_paths(old_text: str, new_text: str) -> list[str]:
+    """hostPath paths the edited manifest mounts and the original did not. The kubelet creates a
+    missing one (`DirectoryOrCreate`, `FileOrCreate`), so reset must remove it: a trainee of a
+    later scenario would find, say, a wrong PKI directory left in /etc/kubernetes."""
+
+    def host_paths(text: str) -> set[str]:
+        try:
+            volumes = ((yaml.safe_load(text) or {}).get("spec") or {}).get("volumes") or []
+        except (yaml.YAMLError, AttributeError):
+            return set()
+        return {v["hostPath"]["path"] for v in volumes if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)
+                and isinstance(v["hostPath"].get("path"), str)}
+
+    return sorted(host_paths(new_text) - host_paths(old_text))
 
 
 def edited_manifest(
@@ -97,26 +165,33 @@ def edit_manifest(
     """Edit a static pod manifest on a node (`kube-scheduler` means
     /etc/kubernetes/manifests/kube-scheduler.yaml): replace text, set `fields` by path
     (`.spec.volumes[name=k8s-certs].hostPath.path`), add or remove command flags. With wait,
-    returns once the kubelet has re-created the static pod from the edited file."""
+    returns once the kubelet has acted on the edited file: the old pod stopped, or the new one
+    has a sandbox."""
     target = ctx.node(node)
     path = manifest_path(manifest)
-    original = record_file(ctx, target, path)
+    original = read_file(target, path)
     if original is None:
         raise LabError(f"{path} does not exist on {node}", title="Fault cannot apply")
     text = original.decode()
     new_text = edited_manifest(text, replace, fields, add_flags, remove_flags, container, f"{path} on {node}")
     if new_text == text:
         return
-    pod_name = (yaml.safe_load(text).get("metadata") or {}).get("name", "")
-    before = pod_sandboxes(target, pod_name) if wait and pod_name else set()
+    # recorded before the manifest, so that reset (newest first) removes them once it is back
+    for host_path in new_host_paths(text, new_text):
+        if target.run(["test", "-e", host_path], check=False).returncode != 0:
+            ctx.ledger.record(PathState(node=target.short_name, path=host_path))
+    record_file(ctx, target, path)
+    pod_name, before, running_before = pod_state(target, text) if wait else ("", set(), set())
     write_file(target, path, new_text.encode(), file_mode(target, path))
     if not (wait and pod_name):
         return
+    hasten_replacement(target, pod_name, before, running_before)
     try:
         wait_until(
-            lambda: recreated(target, pod_name, before),
+            lambda: acted_on_edit(target, pod_name, before, running_before),
             timeout=120,
-            what=f"the kubelet on {node} to re-create {pod_name}",
+            interval=0.5,
+            what=f"the kubelet on {node} to act on the edited {path}",
         )
     except TimedOut as exc:
         raise LabError(

@@ -1,5 +1,5 @@
 """The pure parts of edit-manifest: how a static pod manifest text is changed, and when the
-kubelet counts as having re-created the pod (read from crictl's answers)."""
+kubelet counts as having acted on the edit (read from crictl's answers)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from lab.actions.manifests import TextReplace, edited_manifest, manifest_path, recreated
+from lab.actions.manifests import TextReplace, acted_on_edit, edited_manifest, manifest_path, new_host_paths
 from lab.errors import LabError
 from lab.wait import Pending
 
@@ -74,29 +74,94 @@ def test_manifest_names_map_to_the_manifest_directory() -> None:
     assert manifest_path("/tmp/x.yaml") == "/tmp/x.yaml"
 
 
-class SandboxNode:
-    """Answers `crictl pods -q` with the given sandbox ids."""
+class CrictlNode:
+    """Answers `crictl pods -q` with the given sandbox ids and `crictl ps --pod X -q` with the
+    running containers of sandbox X; a return code other than 0 is a failed call."""
 
-    def __init__(self, answer: str, returncode: int = 0):
-        self.answer, self.returncode = answer, returncode
+    def __init__(self, sandboxes: str, running: dict[str, str] | None = None, returncode: int = 0):
+        self.sandboxes, self.running, self.returncode = sandboxes, running or {}, returncode
 
     def run(self, argv, **_):
-        assert argv[:2] == ["crictl", "pods"] and "^etcd-" in argv
-        return subprocess.CompletedProcess(argv, self.returncode, self.answer, "")
+        if argv[:2] == ["crictl", "pods"]:
+            assert "^etcd-" in argv
+            return subprocess.CompletedProcess(argv, self.returncode, self.sandboxes, "")
+        assert argv[:3] == ["crictl", "ps", "--pod"] and "running" in argv
+        return subprocess.CompletedProcess(argv, self.returncode, self.running.get(argv[3], ""), "")
 
 
 @pytest.mark.parametrize(
-    ("answer", "returncode"),
-    [("old\n", 0), ("", 0), ("", 1)],
-    ids=["old-sandbox-still-there", "old-sandbox-removed-new-not-yet-created", "crictl-failed"],
+    "node",
+    [
+        CrictlNode("old\n", {"old": "c1\n"}),
+        CrictlNode("", returncode=1),
+        CrictlNode("old\n", {"old": "c1\nc2\n"}),
+    ],
+    ids=["old-pod-still-running", "crictl-failed", "one-old-container-still-running"],
 )
-def test_the_pod_counts_as_recreated_only_with_a_new_sandbox(answer: str, returncode: int) -> None:
-    """The kubelet removes the old sandbox seconds before creating the new one (seen on the real
-    cluster for etcd: 13 s apart, then 27 s more): neither that gap nor a failed crictl call may
-    pass for the re-created pod."""
-    assert isinstance(recreated(SandboxNode(answer, returncode), "etcd", {"old"}), Pending)
+def test_the_kubelet_has_not_acted_while_the_old_pod_runs(node: CrictlNode) -> None:
+    """A failed crictl call lists no sandbox and no container: it must not pass for "stopped"."""
+    assert isinstance(acted_on_edit(node, "etcd", {"old"}, {"c1", "c2"}), Pending)
 
 
-def test_a_new_sandbox_beside_the_old_one_is_the_recreated_pod() -> None:
-    assert recreated(SandboxNode("old\nnew\n"), "etcd", {"old"}) is True
-    assert recreated(SandboxNode("new\n"), "etcd", {"old"}) is True
+@pytest.mark.parametrize(
+    "node",
+    [
+        CrictlNode("old\n", {"old": ""}),
+        CrictlNode(""),
+        CrictlNode("old\nnew\n", {"old": "c1\n"}),
+        CrictlNode("new\n"),
+    ],
+    ids=["old-containers-stopped", "old-sandbox-removed", "new-sandbox-beside-the-running-old-one", "only-a-new-sandbox"],
+)
+def test_the_kubelet_has_acted_once_the_old_pod_stopped_or_a_new_one_exists(node: CrictlNode) -> None:
+    assert acted_on_edit(node, "etcd", {"old"}, {"c1"}) is True
+
+
+def test_a_pod_that_ran_nothing_before_the_edit_waits_for_its_new_sandbox() -> None:
+    """Nothing ran to see stop (a crash-looping pod between restarts): only a new sandbox tells."""
+    assert isinstance(acted_on_edit(CrictlNode("old\n"), "etcd", {"old"}, set()), Pending)
+    assert acted_on_edit(CrictlNode("old\nnew\n"), "etcd", {"old"}, set()) is True
+
+
+class StoppingNode(CrictlNode):
+    """A kubelet that has not acted: the old container runs until `crictl stop` stops it."""
+
+    def __init__(self):
+        super().__init__("old\n", {"old": "c1\n"})
+        self.stopped: list[list[str]] = []
+
+    def run(self, argv, **kwargs):
+        if argv[:2] == ["crictl", "stop"]:
+            self.stopped.append(argv)
+            self.running = {"old": ""}
+            return subprocess.CompletedProcess(argv, 0, "", "")
+        return super().run(argv, **kwargs)
+
+
+def test_an_old_pod_the_kubelet_leaves_running_is_stopped_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API server took its whole 30 s grace period to stop: after a short wait the old
+    containers are stopped with a 2 s timeout, and the kubelet then counts as having acted."""
+    from lab.actions import manifests
+
+    monkeypatch.setattr(manifests, "GRACE_WAIT", 0.2)
+    node = StoppingNode()
+    assert manifests.hasten_replacement(node, "etcd", {"old"}, {"c1"}) is False
+    assert node.stopped == [["crictl", "stop", "--timeout", "2", "c1"]]
+    assert acted_on_edit(node, "etcd", {"old"}, {"c1"}) is True
+
+
+def test_an_old_pod_the_kubelet_stopped_in_time_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab.actions import manifests
+
+    monkeypatch.setattr(manifests, "GRACE_WAIT", 0.2)
+    node = StoppingNode()
+    node.running = {"old": ""}
+    assert manifests.hasten_replacement(node, "etcd", {"old"}, {"c1"}) is True
+    assert node.stopped == []
+
+
+def test_a_host_path_the_edit_introduces_is_found() -> None:
+    edited = SCHEDULER.replace("path: /etc/kubernetes/scheduler.conf", "path: /etc/kubernetes/elsewhere.conf")
+    assert new_host_paths(SCHEDULER, edited) == ["/etc/kubernetes/elsewhere.conf"]
+    assert new_host_paths(SCHEDULER, SCHEDULER.replace("kube-scheduler\n", "kube-schedulerrrr\n", 1)) == []
+    assert new_host_paths(SCHEDULER, "not: [valid") == []
