@@ -1,8 +1,8 @@
-"""The always-on add-ons on the real test cluster: NetworkPolicy is enforced (by
-kube-network-policies, or by kube-router's iptables/ipset controller on a kernel without
-nf_tables' queue expression), and the default StorageClass provisions volumes that outlive their
-pod. (metrics-server and the gateway are out of the suite for now: on this machine's CI run the
-metrics API stayed unavailable, its discovery answering 404.)"""
+"""The add-ons on the real test cluster: NetworkPolicy is enforced (by kube-network-policies, or
+by kube-router's iptables/ipset controller on a kernel without nf_tables' queue expression), the
+default StorageClass provisions volumes that outlive their pod, `kubectl top` answers, and
+Traefik routes Gateway API HTTPRoutes and Ingresses by path. metrics-server and the gateway are
+installed on demand here, as `start` does for a scenario that declares them."""
 
 from __future__ import annotations
 
@@ -165,5 +165,104 @@ def test_default_class_provisions_a_volume_that_outlives_its_pod(ctx) -> None:
         core.create_namespaced_pod(ns, writer)
         running(ctx, ns, "holder")
         assert sh(ctx, ns, "holder", "cat /data/token").strip() == token
+    finally:
+        core.delete_namespace(ns)
+
+
+def on_demand(lab_cluster, name: str) -> None:
+    """Install an add-on the test cluster does not get by default (built first if offline)."""
+    import sys
+
+    from lab.addons import install
+
+    install.ensure(lab_cluster.cluster, [name], progress=lambda line: print(line, file=sys.stderr))
+
+
+def test_kubectl_top_nodes_answers(lab_cluster, ctx) -> None:
+    on_demand(lab_cluster, "metrics-server")
+    metrics = client.CustomObjectsApi(ctx.api)
+    nodes = sorted(n.metadata.name for n in ctx.core.list_node().items)
+    listed = wait_until(
+        lambda: (items := metrics.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")["items"])
+        and sorted(i["metadata"]["name"] for i in items) == nodes and items,
+        120, "node metrics for every node",
+    )
+    assert all(i["usage"]["cpu"] and i["usage"]["memory"] for i in listed)
+    control_plane = next(n for n in lab_cluster.cluster.nodes() if n.role == "control-plane")
+    out = control_plane.run(["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "top", "nodes"]).stdout
+    print(out)
+    assert "CPU(cores)" in out.splitlines()[0] and "MEMORY(bytes)" in out.splitlines()[0]
+    assert {line.split()[0] for line in out.splitlines()[1:]} == set(nodes)
+
+
+def backend(name: str, paths: list[str]) -> dict:
+    script = "; ".join(f"mkdir -p /www/{p} && echo {name} > /www/{p}/index.html" for p in paths)
+    return pod(name, "busybox:1.36", {"app": name}, ["sh", "-c", f"{script}; exec httpd -f -p 8080 -h /www"])
+
+
+def service(name: str) -> dict:
+    return {"metadata": {"name": name}, "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]}}
+
+
+def from_host(url: str) -> str:
+    """The body at url fetched from the host, ignoring the environment's proxies; "" when refused."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        return urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=4).read().decode()
+    except (urllib.error.URLError, OSError):
+        return ""
+
+
+def test_traefik_routes_httproutes_and_ingresses_by_path(lab_cluster, ctx) -> None:
+    on_demand(lab_cluster, "gateway")
+    ns = namespace(ctx, "addons-gateway")
+    core, custom, net = ctx.core, client.CustomObjectsApi(ctx.api), client.NetworkingV1Api(ctx.api)
+    group, version = "gateway.networking.k8s.io", "v1"
+    try:
+        for name, paths in (("backend-a", ["gw-a", "ing-a"]), ("backend-b", ["gw-b", "ing-b"])):
+            core.create_namespaced_pod(ns, backend(name, paths))
+            core.create_namespaced_service(ns, service(name))
+        core.create_namespaced_pod(ns, pod("client", "busybox:1.36", {"role": "client"}, ["sleep", "3600"]))
+        running(ctx, ns, "backend-a", "backend-b", "client")
+        custom.create_namespaced_custom_object(group, version, ns, "gateways", {
+            "apiVersion": f"{group}/{version}", "kind": "Gateway", "metadata": {"name": "web"},
+            "spec": {"gatewayClassName": "traefik",
+                     "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]},
+        })
+        custom.create_namespaced_custom_object(group, version, ns, "httproutes", {
+            "apiVersion": f"{group}/{version}", "kind": "HTTPRoute", "metadata": {"name": "by-path"},
+            "spec": {"parentRefs": [{"name": "web"}], "rules": [
+                {"matches": [{"path": {"type": "PathPrefix", "value": f"/gw-{x}"}}],
+                 "backendRefs": [{"name": f"backend-{x}", "port": 80}]} for x in ("a", "b")
+            ]},
+        })
+        net.create_namespaced_ingress(ns, {
+            "metadata": {"name": "by-path"},
+            "spec": {"ingressClassName": "traefik", "rules": [{"http": {"paths": [
+                {"path": f"/ing-{x}", "pathType": "Prefix",
+                 "backend": {"service": {"name": f"backend-{x}", "port": {"number": 80}}}} for x in ("a", "b")
+            ]}}]},
+        })
+
+        def programmed() -> bool:
+            gw = custom.get_namespaced_custom_object(group, version, ns, "gateways", "web")
+            return any(c["type"] == "Programmed" and c["status"] == "True" for c in gw.get("status", {}).get("conditions", []))
+
+        wait_until(programmed, 90, "the Gateway to be programmed by Traefik")
+        entry = "http://traefik.traefik.svc.cluster.local"
+        for path, want in (("/gw-a/", "backend-a"), ("/gw-b/", "backend-b"), ("/ing-a/", "backend-a"), ("/ing-b/", "backend-b")):
+            out = wait_until(lambda path=path: (o := fetch(ctx, ns, "client", entry + path)) and "->OK" in o and o, 90,
+                             f"Traefik to route {path}")
+            assert out.split()[0] == want, (path, out)
+        # and from the host, through the node port on every node (no proxy from the environment)
+        for node in lab_cluster.cluster.nodes():
+            url = f"http://{node.ip()}:30080/gw-b/"
+            body = wait_until(lambda url=url: from_host(url), 60, f"{url} from the host")
+            assert body.strip() == "backend-b", (url, body)
+        route = custom.get_namespaced_custom_object(group, version, ns, "httproutes", "by-path")
+        parents = route["status"]["parents"]
+        assert any(c["type"] == "Accepted" and c["status"] == "True" for c in parents[0]["conditions"])
     finally:
         core.delete_namespace(ns)

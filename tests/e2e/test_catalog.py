@@ -29,6 +29,7 @@ FAMILIES = {
     "services": ("service-exposure", "nodeport-target"),
     "metrics": ("resource-usage", "cpu"),
     "autoscaling": ("autoscaling", "no-requests"),
+    "gateway": ("gateway-routing", "wrong-parent"),
 }
 
 
