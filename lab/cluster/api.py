@@ -19,10 +19,13 @@ READ_TIMEOUT = 10.0
 def bounded_client(kubeconfig: Path, read_timeout: float = READ_TIMEOUT) -> Any:
     """An ApiClient bound to this kubeconfig file only, with timeouts on every request."""
     import urllib3
-    from kubernetes import client, config
+    from kubernetes import client
 
     configuration = client.Configuration()
-    config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration, persist_config=False)
+    if not _configure_from_embedded_certificates(kubeconfig, configuration):
+        from kubernetes import config
+
+        config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration, persist_config=False)
     configuration.retries = _retry_policy()
     api = client.ApiClient(configuration=configuration)
     pool = api.rest_client.pool_manager
@@ -35,6 +38,59 @@ def bounded_client(kubeconfig: Path, read_timeout: float = READ_TIMEOUT) -> Any:
 
     pool.request = request  # type: ignore[method-assign]
     return api
+
+
+def _configure_from_embedded_certificates(kubeconfig: Path, configuration: Any) -> bool:
+    """Fill `configuration` from a kubeconfig of the shape `kind get kubeconfig` writes (its
+    current context: an https server, the CA and the client certificate and key embedded as
+    base64 data, nothing else to authenticate with); False for any other shape, which the
+    client's own loader then reads. Why: that loader imports OAuth and requests modules a
+    client certificate never uses, a tenth of a second of every `cka-lab check`."""
+    import base64
+    import binascii
+
+    import yaml
+
+    try:
+        document = yaml.load(kubeconfig.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        current = document["current-context"]
+        context = next(c["context"] for c in document["contexts"] if c["name"] == current)
+        cluster = next(c["cluster"] for c in document["clusters"] if c["name"] == context["cluster"])
+        user = next(u["user"] for u in document["users"] if u["name"] == context["user"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError, StopIteration):
+        return False
+    embedded = {"certificate-authority-data", "client-certificate-data", "client-key-data"}
+    if (set(cluster) != {"server", "certificate-authority-data"} or set(user) != embedded - {"certificate-authority-data"}
+            or not str(cluster["server"]).startswith("https://")):
+        return False
+    try:
+        pem = {key: base64.b64decode(str(value), validate=True)
+               for key, value in {**cluster, **user}.items() if key in embedded}
+    except (binascii.Error, ValueError):
+        return False
+    folder = _private_folder()
+    files = {}
+    for key, data in pem.items():
+        files[key] = folder / key.removesuffix("-data")
+        files[key].touch(mode=0o600)
+        files[key].write_bytes(data)
+    configuration.host = str(cluster["server"]).rstrip("/")
+    configuration.ssl_ca_cert = str(files["certificate-authority-data"])
+    configuration.cert_file = str(files["client-certificate-data"])
+    configuration.key_file = str(files["client-key-data"])
+    return True
+
+
+def _private_folder() -> Path:
+    """A folder only this user can read, removed when the process exits (the TLS library reads
+    certificates and keys from files, as the client's own loader writes them)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="cka-lab-tls-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def _retry_policy() -> Any:

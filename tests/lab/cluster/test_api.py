@@ -97,3 +97,104 @@ def test_ready_reads_the_ready_condition_of_nodes_and_pods() -> None:
     assert is_ready(V1Pod(status=V1PodStatus(conditions=[V1PodCondition(type="Ready", status="True")])))
     # a pod just created has no conditions yet, a bare object no status
     assert not is_ready(V1Pod(status=V1PodStatus())) and ready_condition(V1Pod()) is None
+
+
+def _pki(folder: Path) -> dict[str, Path]:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, as kind's are made."""
+    import subprocess
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+            "-days", "1", "-subj", "/CN=kubernetes")
+    for name, extra in (("server", "subjectAltName=IP:127.0.0.1"), ("client", "extendedKeyUsage=clientAuth")):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                "-subj", f"/CN={name}/O=kubeadm:cluster-admins")
+        (folder / f"{name}.ext").write_text(extra + "\n")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", f"{name}.crt", "-days", "1", "-extfile", f"{name}.ext")
+    return {p.stem + p.suffix: p for p in folder.iterdir()}
+
+
+def _kind_kubeconfig(pki: dict[str, Path], port: int) -> str:
+    import base64
+
+    def data(name: str) -> str:
+        return base64.standard_b64encode(pki[name].read_bytes()).decode()
+
+    # the shape `kind get kubeconfig` prints
+    return f"""apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: {data("ca.crt")}
+    server: https://127.0.0.1:{port}
+  name: kind-lab
+contexts:
+- context:
+    cluster: kind-lab
+    user: kind-lab
+  name: kind-lab
+current-context: kind-lab
+kind: Config
+preferences: {{}}
+users:
+- name: kind-lab
+  user:
+    client-certificate-data: {data("client.crt")}
+    client-key-data: {data("client.key")}
+"""
+
+
+def test_a_kind_kubeconfig_authenticates_with_its_client_certificate(tmp_path: Path) -> None:
+    import ssl
+
+    pki = _pki(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki["server.crt"], pki["server.key"])
+    context.load_verify_locations(pki["ca.crt"])
+    context.verify_mode = ssl.CERT_REQUIRED  # no client certificate, no handshake
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    port = sock.getsockname()[1]  # wrap_socket below takes the socket over
+    seen: list[str] = []
+
+    def serve() -> None:
+        with context.wrap_socket(sock, server_side=True) as tls:
+            conn, _ = tls.accept()
+            seen.append(dict(x[0] for x in conn.getpeercert()["subject"])["commonName"])
+            conn.recv(65536)
+            conn.sendall(OK)
+
+    threading.Thread(target=serve, daemon=True).start()
+    path = tmp_path / "kubeconfig"
+    path.write_text(_kind_kubeconfig(pki, port))
+    api = bounded_client(path, read_timeout=2.0)
+    assert api.configuration.host == f"https://127.0.0.1:{port}"
+    assert api.configuration.verify_ssl
+    response = api.rest_client.pool_manager.request("GET", f"{api.configuration.host}/api")
+    assert response.status == 200
+    assert seen == ["client"]
+    # certificate and key are readable by this user only
+    assert Path(api.configuration.key_file).stat().st_mode & 0o077 == 0
+    assert Path(api.configuration.key_file).parent.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("change", [
+    ("client-key-data: ", "client-key: /somewhere/client.key\n    client-key-data: "),  # a file beside the data
+    ("    client-certificate-data:", "    token: t\n    client-certificate-data:"),  # another credential
+    ("server: https://", "server: http://"),
+    ("certificate-authority-data: ", "certificate-authority-data: not-base64!"),
+])
+def test_any_other_kubeconfig_shape_is_left_to_the_clients_own_loader(tmp_path: Path, change) -> None:
+    from kubernetes import client
+
+    from lab.cluster.api import _configure_from_embedded_certificates
+
+    pki = _pki(tmp_path)
+    path = tmp_path / "kubeconfig"
+    path.write_text(_kind_kubeconfig(pki, 6443).replace(*change, 1))
+    assert not _configure_from_embedded_certificates(path, client.Configuration())
+    path.write_text(_kind_kubeconfig(pki, 6443))
+    assert _configure_from_embedded_certificates(path, client.Configuration())
