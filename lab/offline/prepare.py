@@ -165,26 +165,34 @@ def plan(
         preload.extend(recipe.tags)
         steps.append(_image_step(recipe, work, producers))
     image_steps = [s.name for s in steps if s.name.startswith("image-")]
-    placed = nodeimage.node_binaries({name: bindir / name for name in nodeimage.NODE_BINARIES}, packaged=False)
-    steps.append(
-        _node_image_step(
-            versions.KUBERNETES_VERSION, placed, preload, shim, work,
-            [*image_steps, *(producers[p] for p in placed.values())],
-        )
-    )
-    for step in addons.steps(work, bindir, [*catalog.ALWAYS, *addon_names]):
+    # the always-on add-ons' images go into the node image, so they are built before it; the
+    # others (Traefik is the longest build after Kubernetes) after it
+    addon_tags, addon_image_steps = addons.preloaded(bindir)
+    addon_steps = addons.steps(work, bindir, [*catalog.ALWAYS, *addon_names])
+    for step in addon_steps:
         # an add-on image is made from its binary on the base image (or its own root filesystem)
         if step.name.startswith("image-"):
             name = step.name.removeprefix("image-").split(":")[0]
             step.after = (f"go-build-{name}", _rootfs_step(addons.base_image(name)))
-        steps.append(step)
+    always_builds = {"go-build-" + n.removeprefix("image-").split(":")[0] for n in addon_image_steps}
+    steps += [s for s in addon_steps if s.name in always_builds or s.name in addon_image_steps]
+    # other releases' node images (upgrade scenarios) load the add-ons' images when they start
+    release_preload = list(preload)
+    placed = nodeimage.node_binaries({name: bindir / name for name in nodeimage.NODE_BINARIES}, packaged=False)
+    steps.append(
+        _node_image_step(
+            versions.KUBERNETES_VERSION, placed, [*preload, *addon_tags], shim, work,
+            [*image_steps, *addon_image_steps, *(producers[p] for p in placed.values())],
+        )
+    )
+    steps += [s for s in addon_steps if s not in steps]
     if with_loadbalancer:
         lb = loadbalancer.image_step(work, _rootfs_step(loadbalancer.ROOTFS_IMAGE), _image_id)
         lb.after = (ENGINE, *lb.after)
         steps.append(lb)
     default_steps = [s.name for s in steps]
     for release in releases:
-        steps += _release_steps(release, preload, shim, work, default_steps)
+        steps += _release_steps(release, release_preload, shim, work, default_steps)
     return steps
 
 
