@@ -25,6 +25,15 @@ from lab.settings import Settings
 from lab.shell import run
 from lab.wait import Pending, wait_until
 
+STALE_AGGREGATION = 45.0
+"""Seconds an aggregated API (metrics-server's) may stay unavailable while its backend is
+Ready before the API server is restarted. Seen after an etcd restore: the restarted API server
+dialled the Service's cluster IP while kube-proxy's rules were being rebuilt; un-NATed, the
+connection went down the default route to whatever answers there (on the development machine a
+proxy answering every 443 with 404), the API server kept reusing it and the APIService stayed
+FailedDiscoveryCheck, so every later namespace deletion hung. Longer than the aggregator's own
+re-check, so a normal recovery is never cut short."""
+
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 KIND_ROLE_LABEL = "io.x-k8s.kind.role"
 LOAD_BALANCER_ROLE = "external-load-balancer"
@@ -386,23 +395,48 @@ class LabCluster:
         return problems
 
     def wait_until_healthy(self, timeout: float = 300, progress: Progress = _quiet) -> None:
-        """Every node Ready and every kube-system pod Ready."""
+        """Every node Ready, every kube-system pod Ready and every aggregated API available."""
+        import time
+
         from kubernetes import client
 
-        core = client.CoreV1Api(self.api_client())
+        api = self.api_client()
+        core, registration = client.CoreV1Api(api), client.ApiregistrationV1Api(api)
+        stale = {"since": None, "restarted": False}
 
         def healthy() -> object:
             problems = self.health_problems(core)
-            if not problems:
-                return True
             if any(p.startswith(("pod kube-", "pod etcd-", "API server")) for p in problems):
                 self.skip_static_pod_backoff()
+            if not problems:
+                try:
+                    problems = unavailable_api_services(registration, core)
+                except transient_api_errors() as exc:
+                    return Pending(f"API server not answering ({type(exc).__name__})")
+                if not problems:
+                    return True
+                # its backend is Ready (it runs in kube-system), yet the API server does not
+                # reach it: see STALE_AGGREGATION. Restarted once per wait.
+                stale["since"] = stale["since"] or time.monotonic()
+                if not stale["restarted"] and time.monotonic() - stale["since"] > STALE_AGGREGATION:
+                    progress(f"{problems[0]} while its backend is ready: restarting the API server")
+                    self.restart_api_servers()
+                    stale["restarted"] = True
             return Pending(problems[0] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""))
 
         try:
             wait_until(healthy, timeout=timeout, interval=2, what="a healthy lab cluster", progress=progress)
         except TimedOut as exc:
             raise ClusterError(f"the lab cluster did not become healthy in time: {exc.message}") from None
+
+    def restart_api_servers(self) -> None:
+        """Stop every kube-apiserver container; the kubelet starts it again at once (its
+        exited container is removed as in skip_static_pod_backoff), with fresh connections."""
+        script = ('ids=$(crictl ps -q --state running --name "^kube-apiserver$"); '
+                  '[ -z "$ids" ] || crictl stop --timeout 2 $ids >/dev/null 2>&1; true')
+        for node in self.nodes():
+            if node.role == "control-plane":
+                node.sh(script, check=False, timeout=60)
 
     def skip_static_pod_backoff(self) -> None:
         """Let the kubelet start control-plane containers again at once. A static pod that
@@ -493,3 +527,31 @@ def _pod_ready(pod) -> bool:
     if pod.status.phase == "Succeeded":
         return True
     return is_ready(pod)
+
+
+def unavailable_api_services(registration, core) -> list[str]:
+    """A sentence for each aggregated API (an APIService backed by a Service) not Available
+    although its Service has a ready endpoint. One without a ready backend is left out: the
+    add-on is broken or gone, which installing it again (`start`) repairs."""
+    from kubernetes.client.exceptions import ApiException
+
+    problems = []
+    for service in registration.list_api_service().items:
+        backend = service.spec.service
+        if backend is None:
+            continue  # served by the API server itself
+        conditions = {c.type: c for c in ((service.status.conditions if service.status else None) or [])}
+        available = conditions.get("Available")
+        if available is not None and available.status == "True":
+            continue
+        try:
+            endpoints = core.read_namespaced_endpoints(backend.name, backend.namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                continue
+            raise
+        if not any(subset.addresses for subset in endpoints.subsets or []):
+            continue
+        problems.append(f"APIService {service.metadata.name} not available"
+                        f" ({available.message if available else 'no status yet'})")
+    return problems
