@@ -68,17 +68,32 @@ def _configure_from_embedded_certificates(kubeconfig: Path, configuration: Any) 
                for key, value in {**cluster, **user}.items() if key in embedded}
     except (binascii.Error, ValueError):
         return False
-    folder = _private_folder()
-    files = {}
-    for key, data in pem.items():
-        files[key] = folder / key.removesuffix("-data")
-        files[key].touch(mode=0o600)
-        files[key].write_bytes(data)
+    files = _certificate_files(pem)
     configuration.host = str(cluster["server"]).rstrip("/")
     configuration.ssl_ca_cert = str(files["certificate-authority-data"])
     configuration.cert_file = str(files["client-certificate-data"])
     configuration.key_file = str(files["client-key-data"])
     return True
+
+
+_WRITTEN: dict[bytes, dict[str, Path]] = {}
+"""Certificate files this process wrote, by their content. A client is made per exec stream
+(see LabContext.streaming_core): each would otherwise leave a copy of the key until exit, where
+the client's own loader reuses its files the same way."""
+
+
+def _certificate_files(pem: dict[str, bytes]) -> dict[str, Path]:
+    content = b"\0".join(pem[key] for key in sorted(pem))
+    files = _WRITTEN.get(content)
+    if files is None or not all(path.exists() for path in files.values()):
+        folder = _private_folder()
+        files = {}
+        for key, data in pem.items():
+            files[key] = folder / key.removesuffix("-data")
+            files[key].touch(mode=0o600)
+            files[key].write_bytes(data)
+        _WRITTEN[content] = files
+    return files
 
 
 def _private_folder() -> Path:

@@ -198,3 +198,20 @@ def test_any_other_kubeconfig_shape_is_left_to_the_clients_own_loader(tmp_path: 
     assert not _configure_from_embedded_certificates(path, client.Configuration())
     path.write_text(_kind_kubeconfig(pki, 6443))
     assert _configure_from_embedded_certificates(path, client.Configuration())
+
+
+def test_clients_of_one_kubeconfig_share_one_copy_of_its_key(tmp_path: Path) -> None:
+    # a client is made per exec stream: each must not leave a key file of its own behind
+    pki = _pki(tmp_path)
+    path = tmp_path / "kubeconfig"
+    path.write_text(_kind_kubeconfig(pki, 6443))
+    first, second = (bounded_client(path).configuration for _ in range(2))
+    assert (first.key_file, first.cert_file, first.ssl_ca_cert) == (second.key_file, second.cert_file, second.ssl_ca_cert)
+    assert Path(first.key_file).read_bytes() == pki["client.key"].read_bytes()
+    # other certificates (a re-created cluster) get their own files
+    (tmp_path / "other").mkdir()
+    other = _pki(tmp_path / "other")
+    path.write_text(_kind_kubeconfig(other, 6443))
+    third = bounded_client(path).configuration
+    assert third.key_file != first.key_file
+    assert Path(third.key_file).read_bytes() == other["client.key"].read_bytes()
