@@ -247,16 +247,19 @@ def steps(work: Path, bindir: Path, addons: Iterable[str] = catalog.ALWAYS) -> l
     return result
 
 
-def preloaded(bindir: Path) -> tuple[list[str], list[str]]:
+def preloaded(bindir: Path) -> tuple[list[str], set[str]]:
     """The always-on add-ons' images (each implementation's: which one a cluster gets is known
-    only once its nodes are probed) and the names of the steps that build them. They go into
-    the node image because every cluster gets them: loading them into a new cluster's nodes
-    took 24 s of a 81 s cold start (`kind load` of 180 MB and 188 MB images into two nodes)."""
+    only once its nodes are probed) and the builds that make them. They go into the node image
+    because every cluster gets them: loading them into a new cluster's nodes took 24 s of a 81 s
+    cold start (`kind load` of 180 MB and 188 MB images into two nodes)."""
     chosen = {build for name in catalog.ALWAYS for build in builds_of(name)}
     recipes = dict(zip([spec.name for spec in builds()], image_recipes(bindir), strict=True))
-    tags = [tag for name, recipe in recipes.items() if name in chosen for tag in recipe.tags]
-    names = [f"image-{recipe.tags[0].rsplit('/', 1)[-1]}" for name, recipe in recipes.items() if name in chosen]
-    return tags, names
+    return [tag for name, recipe in recipes.items() if name in chosen for tag in recipe.tags], chosen
+
+
+def build_of(step: Step) -> str:
+    """The add-on build a step of `steps` belongs to (its Go build or its image)."""
+    return step.name.removeprefix("image-").removeprefix("go-build-").split(":")[0]
 
 
 def _image_id(image: str) -> str | None:

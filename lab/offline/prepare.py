@@ -167,25 +167,26 @@ def plan(
     image_steps = [s.name for s in steps if s.name.startswith("image-")]
     # the always-on add-ons' images go into the node image, so they are built before it; the
     # others (Traefik is the longest build after Kubernetes) after it
-    addon_tags, addon_image_steps = addons.preloaded(bindir)
+    addon_tags, always_builds = addons.preloaded(bindir)
     addon_steps = addons.steps(work, bindir, [*catalog.ALWAYS, *addon_names])
     for step in addon_steps:
         # an add-on image is made from its binary on the base image (or its own root filesystem)
         if step.name.startswith("image-"):
-            name = step.name.removeprefix("image-").split(":")[0]
+            name = addons.build_of(step)
             step.after = (f"go-build-{name}", _rootfs_step(addons.base_image(name)))
-    always_builds = {"go-build-" + n.removeprefix("image-").split(":")[0] for n in addon_image_steps}
-    steps += [s for s in addon_steps if s.name in always_builds or s.name in addon_image_steps]
+    preloaded_steps = [s for s in addon_steps if addons.build_of(s) in always_builds]
+    steps += preloaded_steps
     # other releases' node images (upgrade scenarios) load the add-ons' images when they start
     release_preload = list(preload)
     placed = nodeimage.node_binaries({name: bindir / name for name in nodeimage.NODE_BINARIES}, packaged=False)
     steps.append(
         _node_image_step(
             versions.KUBERNETES_VERSION, placed, [*preload, *addon_tags], shim, work,
-            [*image_steps, *addon_image_steps, *(producers[p] for p in placed.values())],
+            [*image_steps, *(s.name for s in preloaded_steps if s.name.startswith("image-")),
+             *(producers[p] for p in placed.values())],
         )
     )
-    steps += [s for s in addon_steps if s not in steps]
+    steps += [s for s in addon_steps if s not in preloaded_steps]
     if with_loadbalancer:
         lb = loadbalancer.image_step(work, _rootfs_step(loadbalancer.ROOTFS_IMAGE), _image_id)
         lb.after = (ENGINE, *lb.after)
