@@ -574,14 +574,9 @@ class Lab:
         Endpoints: a stale CoreDNS answered NXDOMAIN for a Service created after the reset)."""
         from kubernetes import client
 
-        for node in self.cluster.nodes():
-            if node.role == "control-plane":
-                progress(f"restarting the API server, controller-manager and scheduler on {node.short_name}")
-                node.sh(
-                    "for name in kube-apiserver kube-controller-manager kube-scheduler; do "
-                    "ids=$(crictl ps -q --name \"^$name\\$\"); [ -z \"$ids\" ] || crictl stop $ids >/dev/null; done",
-                    timeout=120,
-                )
+        self.cluster.stop_control_plane_containers(
+            ["kube-apiserver", "kube-controller-manager", "kube-scheduler"], grace=0, check=True, progress=progress
+        )
         for node in self.cluster.nodes():
             progress(f"restarting the kubelet on {node.short_name}")
             node.run(["systemctl", "restart", "kubelet"], timeout=120)

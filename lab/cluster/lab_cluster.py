@@ -432,11 +432,22 @@ class LabCluster:
     def restart_api_servers(self) -> None:
         """Stop every kube-apiserver container; the kubelet starts it again at once (its
         exited container is removed as in skip_static_pod_backoff), with fresh connections."""
-        script = ('ids=$(crictl ps -q --state running --name "^kube-apiserver$"); '
-                  '[ -z "$ids" ] || crictl stop --timeout 2 $ids >/dev/null 2>&1; true')
+        self.stop_control_plane_containers(["kube-apiserver"], grace=2, check=False)
+
+    def stop_control_plane_containers(
+        self, components: list[str], *, grace: int, check: bool, progress: Progress = _quiet
+    ) -> None:
+        """Stop the running containers of these static pods on every control-plane node (the
+        kubelet starts them again): `grace` seconds between SIGTERM and SIGKILL; `check`
+        raises when crictl fails on a node."""
+        script = (("set -e; " if check else "") + f"for name in {' '.join(components)}; do "
+                  'ids=$(crictl ps -q --state running --name "^$name\\$"); '
+                  f'[ -z "$ids" ] || crictl stop --timeout {grace} $ids >/dev/null; done'
+                  + ("" if check else "; true"))
         for node in self.nodes():
             if node.role == "control-plane":
-                node.sh(script, check=False, timeout=60)
+                progress(f"restarting {', '.join(components)} on {node.short_name}")
+                node.sh(script, check=check, timeout=120)
 
     def skip_static_pod_backoff(self) -> None:
         """Let the kubelet start control-plane containers again at once. A static pod that
