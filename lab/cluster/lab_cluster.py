@@ -403,11 +403,15 @@ class LabCluster:
         api = self.api_client()
         core, registration = client.CoreV1Api(api), client.ApiregistrationV1Api(api)
         stale = {"since": None, "restarted": False}
+        restarted_owners: set[str] = set()
 
         def healthy() -> object:
             problems = self.health_problems(core)
             if any(p.startswith(("pod kube-", "pod etcd-", "API server")) for p in problems):
                 self.skip_static_pod_backoff()
+            if any(p.startswith("pod ") for p in problems):
+                for name in restart_backed_off_pods(core, restarted_owners):
+                    progress(f"pod {name} was waiting out its crash-loop back-off: re-created")
             if not problems:
                 try:
                     problems = unavailable_api_services(registration, core)
@@ -507,6 +511,37 @@ def kubelet_version(output: str) -> str | None:
     """"v1.34.0" of `kubelet --version` ("Kubernetes v1.34.0")."""
     words = output.split()
     return words[1] if len(words) >= 2 and words[0] == "Kubernetes" and words[1].startswith("v") else None
+
+
+def restart_backed_off_pods(core, restarted_owners: set[str]) -> list[str]:
+    """Delete the kube-system pods of a ReplicaSet or DaemonSet that wait out a crash-loop
+    back-off, once per owner (its uid joins `restarted_owners`); their controller starts new ones
+    at once. A pod that crash-looped on a fault now undone (CoreDNS on a broken Corefile) would
+    otherwise wait up to 5 minutes for the kubelet's next try; one that crash-loops for a cause
+    still there is re-created only once, and its wait fails as before. The deleted pods' names
+    (none while the API server does not answer: the next poll tries again)."""
+    try:
+        pods = core.list_namespaced_pod("kube-system").items
+    except Exception:  # noqa: BLE001  (the API server may be restarting)
+        return []
+    backed_off: dict[str, list[str]] = {}
+    for pod in pods:
+        owner = next((o for o in pod.metadata.owner_references or [] if o.kind in ("ReplicaSet", "DaemonSet")), None)
+        if owner is None or owner.uid in restarted_owners:
+            continue
+        waiting = [s.state.waiting for s in pod.status.container_statuses or [] if s.state and s.state.waiting]
+        if any(w.reason == "CrashLoopBackOff" for w in waiting):
+            backed_off.setdefault(owner.uid, []).append(pod.metadata.name)
+    deleted = []
+    for owner, names in backed_off.items():
+        restarted_owners.add(owner)
+        for name in names:
+            try:
+                core.delete_namespaced_pod(name, "kube-system", grace_period_seconds=0)
+            except Exception:  # noqa: BLE001  (gone already, or the API server restarting)
+                continue
+            deleted.append(name)
+    return deleted
 
 
 def image_release(image: str) -> str | None:
