@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KIND_VERSION = "v0.30.0"
+"""The kind release cka-lab drives; its default node image is the one below."""
 KIND_LOADBALANCER_IMAGE = "kindest/haproxy:v20230606-42a2262b"
 """The API load balancer image KIND_VERSION runs in front of several control-plane nodes (its
 pkg/cluster/internal/loadbalancer.Image, compiled into kind: a cluster cannot choose another)."""
-"""The kind release cka-lab drives; its default node image is the one below."""
+KINDNETD_IMAGE = "docker.io/kindest/kindnetd:v20250512-df8de77b"
+"""kind's pod network daemon as KIND_VERSION's node images run it (pkg/build/nodeimage's
+kindnetdImage); the offline build makes it from the same source, under the same name."""
 
 KUBERNETES_VERSION = "v1.34.0"
 """Kubernetes of the lab cluster. 1.34 still runs on cgroup v1 hosts (1.35 refuses them by default)."""
@@ -93,12 +96,12 @@ DEFAULT_RELEASE = RELEASES[KUBERNETES_VERSION]
 def release(version: str | None) -> Release:
     """The pinned release `version` names (None: the default), or KeyError."""
     return RELEASES[version or KUBERNETES_VERSION]
+
+
 # --- cluster add-ons (lab/addons): what `cka-lab start` installs beside kind's own components.
-KUBE_NETWORK_POLICIES_VERSION = "v0.8.0"
-"""NetworkPolicy agent of offline clusters (nfqueue; what kind's kindnetd embeds for policy)."""
 KUBE_ROUTER_VERSION = "v2.1.0"
 """NetworkPolicy agent of clusters whose kernel lacks nf_tables' queue expression (which
-kube-network-policies needs): kube-router's network policy controller alone, enforcing with
+kindnetd's own agent, kube-network-policies, needs): kube-router's network policy controller alone, enforcing with
 iptables and ipset (what k3s embeds). The only v2 release the module proxy serves."""
 LOCAL_PATH_PROVISIONER_VERSION = "v0.0.30"
 """Dynamic provisioner behind the default StorageClass `standard` (what kind ships)."""

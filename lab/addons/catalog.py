@@ -4,7 +4,6 @@ images it runs, what shows it is ready, and when a cluster already has it of its
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -21,11 +20,10 @@ ALWAYS = ("network-policy", "storage")
 on Services or volumes should not need to know."""
 
 KIND_KINDNETD = "kindest/kindnetd"
-"""The image of kind's own pod network, which enforces NetworkPolicy itself."""
-NFT_QUEUE = "nft-queue"
-"""Probe: the nodes' kernel has nf_tables' queue expression (CONFIG_NFT_QUEUE), which
-kube-network-policies (and kindnetd) queue packets with. A kernel without it gets kube-router's
-policy controller, which needs only iptables, ipset and the NFLOG/REJECT targets."""
+"""The image of kind's own pod network (online and offline alike). Its policy agent
+(kube-network-policies) enforces NetworkPolicy where the kernel has nf_tables' queue expression
+(CONFIG_NFT_QUEUE); on a kernel without it, `network-policy` installs kube-router's policy
+controller, which needs only iptables, ipset and the NFLOG/REJECT targets."""
 LOCAL_PATH = "rancher.io/local-path"
 BUSYBOX = "docker.io/library/busybox:1.36"
 """The local-path provisioner's helper pods run this (the offline build has a stand-in)."""
@@ -34,7 +32,6 @@ BUSYBOX = "docker.io/library/busybox:1.36"
 def images() -> dict[str, str]:
     """Image of each add-on component: upstream names (the offline build tags its builds so)."""
     return {
-        "kube-network-policies": f"registry.k8s.io/networking/kube-network-policies:{versions.KUBE_NETWORK_POLICIES_VERSION}",
         "kube-router": f"docker.io/cloudnativelabs/kube-router:{versions.KUBE_ROUTER_VERSION}",
         "local-path-provisioner": f"docker.io/rancher/local-path-provisioner:{versions.LOCAL_PATH_PROVISIONER_VERSION}",
         "metrics-server": f"registry.k8s.io/metrics-server/metrics-server:{versions.METRICS_SERVER_VERSION}",
@@ -51,20 +48,6 @@ class Workload:
 
 
 @dataclass(frozen=True)
-class Fallback:
-    """Another implementation of an add-on, installed instead of it on clusters whose nodes
-    fail `probe`: the same job done with what their kernel has."""
-
-    probe: str
-    """Name of a node probe (lab.addons.install.PROBES): True where the add-on's own
-    implementation works."""
-    reason: str
-    """Why the fallback is installed, for the progress line."""
-    addon: Addon
-    """The fallback itself (the same add-on name, its own manifest, image and workloads)."""
-
-
-@dataclass(frozen=True)
 class Addon:
     name: str
     summary: str
@@ -78,8 +61,6 @@ class Addon:
     """The Gateway API CRDs go in (and must be established) before the manifest."""
     api_service: str | None = None
     """An aggregated API that must report Available."""
-    fallback: Fallback | None = None
-    """Installed instead where the nodes fail its probe (see `chosen`)."""
 
     def image_names(self) -> list[str]:
         return [images()[self.image], *self.extra_images]
@@ -91,20 +72,8 @@ class Addon:
         )
         return [doc for doc in yaml.safe_load_all(text) if doc]
 
-    def chosen(self, probes: Mapping[str, bool]) -> Addon:
-        """The implementation for nodes with these probe results: the fallback where its probe
-        failed, this add-on otherwise (and where nothing was probed)."""
-        if self.fallback and probes.get(self.fallback.probe) is False:
-            return self.fallback.addon
-        return self
-
-    def implementations(self) -> tuple[Addon, ...]:
-        """This add-on and its fallback: what an install of one of them replaces."""
-        return (self, self.fallback.addon) if self.fallback else (self,)
-
     def digest(self) -> str:
-        """Changes when anything applied would change (a new pin, an edited manifest); differs
-        between an add-on and its fallback, so the record tells which one a cluster got."""
+        """Changes when anything applied would change (a new pin, an edited manifest)."""
         raw = "\n".join([self.manifest, (MANIFESTS / self.manifest).read_text(), *self.image_names(), BUSYBOX])
         if self.gateway_crds:
             raw += versions.GATEWAY_API_VERSION
@@ -116,22 +85,10 @@ ADDONS: dict[str, Addon] = {
     for a in (
         Addon(
             "network-policy",
-            f"NetworkPolicy enforcement (kube-network-policies {versions.KUBE_NETWORK_POLICIES_VERSION})",
-            "network-policy.yaml",
-            "kube-network-policies",
-            (Workload("DaemonSet", "kube-system", "kube-network-policies"),),
-            fallback=Fallback(
-                NFT_QUEUE,
-                "this kernel lacks nf_tables' queue expression: NetworkPolicy is enforced by "
-                "kube-router's iptables/ipset controller",
-                Addon(
-                    "network-policy",
-                    f"NetworkPolicy enforcement (kube-router {versions.KUBE_ROUTER_VERSION}, network policy controller only)",
-                    "network-policy-kube-router.yaml",
-                    "kube-router",
-                    (Workload("DaemonSet", "kube-system", "kube-router"),),
-                ),
-            ),
+            f"NetworkPolicy enforcement (kube-router {versions.KUBE_ROUTER_VERSION}, network policy controller only)",
+            "network-policy-kube-router.yaml",
+            "kube-router",
+            (Workload("DaemonSet", "kube-system", "kube-router"),),
         ),
         Addon(
             "storage",

@@ -4,6 +4,7 @@ leaves add-ons in place), applied with server-side apply, waited on until ready.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.addons import crds
-from lab.addons.catalog import ADDONS, KIND_KINDNETD, LOCAL_PATH, NFT_QUEUE, Addon, Workload, images, wanted
+from lab.addons.catalog import ADDONS, KIND_KINDNETD, LOCAL_PATH, Addon, Workload, images, wanted
 from lab.atomic import write_atomic
 from lab.cluster.api import transient_api_errors
 from lab.errors import ClusterError, TimedOut
@@ -36,6 +37,9 @@ class Observed:
     """Provisioner of the StorageClass `standard`."""
     local_path_image: str | None = None
     """Image of the Deployment local-path-storage/local-path-provisioner (kind's own, or ours)."""
+    nft_queue: bool | None = None
+    """The nodes' kernel has nf_tables' queue expression, which kindnetd enforces NetworkPolicy
+    with (NFT_QUEUE_PROBE); None where nobody asked (a cluster without kindnetd)."""
 
 
 @dataclass
@@ -54,31 +58,21 @@ class Plan:
 def builtin(name: str, observed: Observed) -> bool:
     """The cluster has the add-on of its own (online kind: kindnetd, kind's local-path)."""
     if name == "network-policy":
-        return bool(observed.kindnet_image and KIND_KINDNETD in observed.kindnet_image)
+        return has_kindnetd(observed) and observed.nft_queue is True
     if name == "storage":
         return bool(observed.standard_provisioner == LOCAL_PATH and observed.local_path_image
                     and observed.local_path_image != images()["local-path-provisioner"])
     return False
 
 
-def implementations(declared: Iterable[str], observed: Observed, probe: Callable[[str], bool]) -> dict[str, Addon]:
-    """The implementation each wanted add-on gets: its fallback where the nodes fail the
-    fallback's probe. `probe` runs once per probe name, and never for an add-on the cluster
-    has of its own (kind's kindnetd is kept whatever the kernel)."""
-    results: dict[str, bool] = {}
-    chosen: dict[str, Addon] = {}
-    for name in wanted(list(declared)):
-        addon = ADDONS[name]
-        if addon.fallback and not builtin(name, observed) and addon.fallback.probe not in results:
-            results[addon.fallback.probe] = probe(addon.fallback.probe)
-        chosen[name] = addon.chosen(results)
-    return chosen
+def has_kindnetd(observed: Observed) -> bool:
+    return bool(observed.kindnet_image and KIND_KINDNETD in observed.kindnet_image)
 
 
 def plan(declared: Iterable[str], observed: Observed, installed: dict[str, str], digests: dict[str, str]) -> Plan:
     """The install decision, from the scenario's declarations, the cluster's own components,
-    what the record says was installed (name -> manifest digest) and the current digests (of
-    the implementations chosen for this cluster: another one's digest means apply)."""
+    what the record says was installed (name -> manifest digest) and the current digests (a
+    changed manifest or pin means apply)."""
     result = Plan()
     for name in wanted(list(declared)):
         if builtin(name, observed):
@@ -168,25 +162,6 @@ def apply_documents(c: _Clients, documents: list[dict[str, Any]]) -> None:
         )
 
 
-def remove_documents(c: _Clients, documents: list[dict[str, Any]]) -> list[str]:
-    """Delete these objects where they exist (in reverse order: the workload before its
-    permissions); the kinds and names of those deleted."""
-    from kubernetes.client.exceptions import ApiException
-
-    removed = []
-    for doc in reversed(documents):
-        resource = c.dynamic.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
-        namespace = doc["metadata"].get("namespace") if resource.namespaced else None
-        try:
-            resource.delete(name=doc["metadata"]["name"], namespace=namespace)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-            continue
-        removed.append(f"{doc['kind']} {doc['metadata']['name']}")
-    return removed
-
-
 def crds_established(c: _Clients, names: list[str]) -> object:
     for name in names:
         crd = _not_found(lambda name=name: c.extensions.read_custom_resource_definition(name))
@@ -261,8 +236,10 @@ NFT_QUEUE_PROBE = (
     " && nft add rule inet cka-lab-probe c queue num 98 bypass; status=$?; nft delete table inet cka-lab-probe"
     " 2>/dev/null; exit $status"
 )
-"""kube-network-policies queues packets with nf_tables' queue expression; a kernel built without
+"""kindnetd's policy agent queues packets with nf_tables' queue expression; a kernel built without
 it (CONFIG_NFT_QUEUE) refuses the agent's whole rule set and no policy is enforced."""
+NO_NFT_QUEUE = ("this kernel lacks nf_tables' queue expression, which kindnetd enforces NetworkPolicy with: "
+                "kube-router's iptables/ipset policy controller enforces it instead")
 
 
 def nft_queue_supported(node) -> bool:
@@ -282,10 +259,6 @@ def _build_missing_offline(cluster, chosen: dict[str, Addon], names: list[str], 
         prepare_addons_for(missing, progress)
 
 
-PROBES: dict[str, Callable[[Any], bool]] = {NFT_QUEUE: nft_queue_supported}
-"""Node probes by name (catalog.Fallback.probe): True where the add-on's own implementation works."""
-
-
 def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeout: float = 300) -> Plan:
     """Install the add-ons `declared` (plus the always-on ones) that the cluster lacks, and wait
     until every one is ready. Idempotent; a second call with nothing new only checks readiness."""
@@ -296,8 +269,10 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
     installed = read_record(cluster.state_dir, identity.containers)
     c = _Clients(cluster.api_client())
     decided = wait_until(lambda: observe(c), timeout=60, what="the API server", retry_on=transient_api_errors())
-    node = cluster.nodes()[0]  # the nodes are containers of one host: they share its kernel
-    chosen = implementations(declared, decided, lambda probe: PROBES[probe](node))
+    if has_kindnetd(decided) and "network-policy" not in installed:
+        # the nodes are containers of one host: they share its kernel
+        decided = dataclasses.replace(decided, nft_queue=nft_queue_supported(cluster.nodes()[0]))
+    chosen = {name: ADDONS[name] for name in wanted(declared)}
     digests = {name: addon.digest() for name, addon in chosen.items()}
     result = plan(declared, decided, installed, digests)
     if result.apply:
@@ -325,14 +300,8 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
         if name == "storage" and result.replace_storage_class:
             progress("replacing the StorageClass standard by the local-path provisioner's")
             c.storage.delete_storage_class("standard")
-        if addon is not ADDONS[name] and ADDONS[name].fallback:
-            progress(ADDONS[name].fallback.reason)
-        for other in ADDONS[name].implementations():
-            if other.manifest != addon.manifest:
-                # never two implementations at once (a cluster from before the choice existed)
-                removed = remove_documents(c, other.documents())
-                if removed:
-                    progress(f"removed {name}'s other implementation: {', '.join(removed)}")
+        if name == "network-policy" and decided.nft_queue is False:
+            progress(NO_NFT_QUEUE)
         progress(f"applying add-on {name}: {addon.summary}")
         documents = addon.documents()
         # An APIService goes in only once its backend serves. Registered with its Service, the

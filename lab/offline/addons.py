@@ -20,15 +20,8 @@ from lab.shell import run_build
 
 
 def builds() -> list[GoBuild]:
-    """One Go build per add-on binary; each lands in a folder of its own (binary names clash:
-    kube-network-policies' main package is called `cmd`)."""
+    """One Go build per add-on binary; each lands in a folder of its own."""
     return [
-        GoBuild(
-            "kube-network-policies",
-            "sigs.k8s.io/kube-network-policies",
-            versions.KUBE_NETWORK_POLICIES_VERSION,
-            ("sigs.k8s.io/kube-network-policies/cmd",),
-        ),
         GoBuild(
             "local-path-provisioner",
             "github.com/rancher/local-path-provisioner",
@@ -62,7 +55,6 @@ def builds() -> list[GoBuild]:
 
 BINARIES = {
     # add-on build name -> (binary the build writes, path inside the image)
-    "kube-network-policies": ("cmd", "/bin/netpol"),
     "local-path-provisioner": ("local-path-provisioner", "/usr/bin/local-path-provisioner"),
     "metrics-server": ("metrics-server", "/metrics-server"),
     "kube-router": ("kube-router", "/usr/local/bin/kube-router"),
@@ -71,13 +63,14 @@ BINARIES = {
 
 
 def builds_of(addon: str) -> set[str]:
-    """The builds an add-on's images need: each implementation's image key names its build
-    (the fallback too: which one a cluster gets is known only once its nodes are probed).
+    """The builds an add-on's images need (its image key names its build; `network-policy`'s
+    kube-router is built even where kindnetd will enforce policies itself: which one a cluster
+    needs is known only once its nodes are probed).
 
     Only the always-on add-ons are built by a plain `cka-lab offline prepare`: the others take
     long (Traefik alone is the longest build after Kubernetes) and are built the first time a
     scenario needs them, or by `cka-lab offline prepare --addon NAME`."""
-    return {impl.image for impl in catalog.ADDONS[addon].implementations()}
+    return {catalog.ADDONS[addon].image}
 
 
 MODULE_FILES = {
@@ -160,14 +153,7 @@ def image_recipes(bindir: Path) -> list[ImageRecipe]:
             lines.append(f'ENTRYPOINT ["{dest}"]')
         return ImageRecipe((tag,), "\n".join(lines) + "\n", {path.name: path})
 
-    netpol = binary(bindir, "kube-network-policies")
     return [
-        # nftables rules and nfqueue need nothing but the kernel; the binary is static
-        ImageRecipe(
-            (images["kube-network-policies"],),
-            f'FROM scratch\n{SCRATCH_PATH}\nCOPY {netpol.name} /bin/netpol\nCMD ["/bin/netpol"]\n',
-            {netpol.name: netpol},
-        ),
         # the provisioner's helper pods run the busybox stand-in; it needs only its own binary
         ImageRecipe(
             (images["local-path-provisioner"],),
@@ -248,8 +234,7 @@ def steps(work: Path, bindir: Path, addons: Iterable[str] = catalog.ALWAYS) -> l
 
 
 def preloaded(bindir: Path) -> tuple[list[str], set[str]]:
-    """The always-on add-ons' images (each implementation's: which one a cluster gets is known
-    only once its nodes are probed) and the builds that make them. They go into the node image
+    """The always-on add-ons' images and the builds that make them. They go into the node image
     because every cluster gets them: loading them into a new cluster's nodes took 24 s of a 81 s
     cold start (`kind load` of 180 MB and 188 MB images into two nodes)."""
     chosen = {build for name in catalog.ALWAYS for build in builds_of(name)}

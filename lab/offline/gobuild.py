@@ -29,6 +29,10 @@ class GoBuild:
     unchecked_sums: bool = False
     """The module's version is served by the module proxy but missing from the checksum
     database this machine reaches; its hashes are then recorded in go.sum unverified."""
+    source_tree: Path | None = None
+    """A whole module shipped with cka-lab (its go.mod and go.sum pin every dependency), built
+    as it is instead of a wrapper: for a module no proxy serves (kind's kindnetd is a nested
+    module of kind's repository, never published on its own)."""
 
     def inputs(self) -> dict:
         return {
@@ -39,7 +43,17 @@ class GoBuild:
             "main": self.main_source,
             "replaces": self.replaces,
             "unchecked_sums": self.unchecked_sums,
+            "source_tree": _tree_digest(self.source_tree) if self.source_tree else None,
         }
+
+
+def _tree_digest(folder: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _staging_version(version: str = versions.KUBERNETES_VERSION) -> str:
@@ -160,9 +174,17 @@ def release_builds(release: versions.Release) -> list[GoBuild]:
     return builds
 
 
+KINDNETD_SOURCE = Path(__file__).parent / "files" / "kindnetd"
+"""kind's own pod network daemon, `images/kindnetd` of kind's repository at the pinned kind
+release, unchanged (Apache-2.0, its LICENSE beside it): the CNI of kind's official node images,
+so an offline cluster's pod network is the one an online cluster gets."""
+
+
 def component_builds() -> list[GoBuild]:
     return [
         GoBuild("kind", "sigs.k8s.io/kind", versions.KIND_VERSION, ("sigs.k8s.io/kind",)),
+        GoBuild("kindnetd", "sigs.k8s.io/kind/images/kindnetd", versions.KIND_VERSION, ("./cmd/kindnetd",),
+                source_tree=KINDNETD_SOURCE),
         kubernetes_build(),
         *etcd_builds(),
         coredns_build(),
@@ -199,6 +221,14 @@ def build(spec: GoBuild, workdir: Path, bindir: Path) -> None:
     src = workdir / spec.name
     if src.exists():
         shutil.rmtree(src)
+    go = go_binary()
+    env = {**_GO_ENV, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
+    if spec.source_tree is not None:
+        shutil.copytree(spec.source_tree, src)
+        bindir.mkdir(parents=True, exist_ok=True)
+        run_build([go, "build", "-trimpath", "-ldflags", spec.ldflags, "-o", str(bindir) + "/", *spec.packages],
+                  cwd=src, env={**env, "GOFLAGS": "-mod=readonly -buildvcs=false"}, context=f"building {spec.name}")
+        return
     src.mkdir(parents=True)
     lines = ["module ckalab.build/" + spec.name, "", "go 1.24.0", "", f"require {spec.module} {spec.version}"]
     if spec.replaces:
@@ -213,8 +243,6 @@ def build(spec: GoBuild, workdir: Path, bindir: Path) -> None:
         main_dir = src / next(p for p in spec.packages if p.startswith("./"))
         main_dir.mkdir(parents=True)
         (main_dir / "main.go").write_text(spec.main_source)
-    go = go_binary()
-    env = {**_GO_ENV, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
     if spec.unchecked_sums:
         env["GONOSUMDB"] = spec.module
     run_build([go, "mod", "tidy"], cwd=src, env=env, context=f"resolving {spec.module}@{spec.version}")

@@ -1,5 +1,5 @@
 """Container images of the offline path, built with `docker build` from local binaries and the
-Debian base image: the control-plane images kubeadm asks for, the pod network, and the
+Debian base image: the control-plane images kubeadm asks for, kind's pod network, and the
 workload stand-ins (nginx, busybox) tagged with the names the scenarios use."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from lab.shell import run_build
 
 FILES = Path(__file__).parent / "files"
 BASE_IMAGE = "cka-lab/debian-base:" + versions.DEBIAN_SUITE
-PODNET_IMAGE = "cka-lab/podnet:v1"
 WORKLOAD_IMAGES = ("nginx:1.27", "busybox:1.36")
 PAUSE_SOURCE = "build/pause/linux/pause.c"
 # Images FROM scratch have no PATH of their own; kubeadm's manifests run commands by name.
@@ -84,9 +83,10 @@ def component_images(bindir: Path, release: versions.Release = versions.DEFAULT_
     )
     recipes.append(
         ImageRecipe(
-            (PODNET_IMAGE,),
-            f'FROM {BASE_IMAGE}\nCOPY podnet.sh /usr/local/bin/podnet\nENTRYPOINT ["/usr/local/bin/podnet"]\n',
-            {"podnet.sh": FILES / "podnet.sh"},
+            # kind's image is distroless with iptables; the base image has iptables too
+            (versions.KINDNETD_IMAGE,),
+            f'FROM {BASE_IMAGE}\nCOPY kindnetd /bin/kindnetd\nCOPY LICENSE /LICENSES/kindnetd\nCMD ["/bin/kindnetd"]\n',
+            {"kindnetd": bindir / "kindnetd", "LICENSE": FILES / "kindnetd" / "LICENSE"},
         )
     )
     return recipes

@@ -11,7 +11,7 @@ from pathlib import Path
 from lab import versions
 from lab.errors import CommandError
 from lab.offline.debs import NODE_APT_DIR, NODE_APT_SOURCE
-from lab.offline.images import FILES, PODNET_IMAGE
+from lab.offline.images import FILES
 from lab.imageref import containerd_name
 from lab.shell import BUILD_TIMEOUT, run_build
 from lab.wait import wait_until
@@ -129,7 +129,7 @@ def assemble_tree(
     (kind_dir / "version").write_text(kubernetes)
     manifests = kind_dir / "manifests"
     manifests.mkdir(parents=True, exist_ok=True)
-    cni = (FILES / "default-cni.yaml").read_text().replace("{{IMAGE}}", PODNET_IMAGE)
+    cni = (FILES / "default-cni.yaml").read_text().replace("{{IMAGE}}", versions.KINDNETD_IMAGE)
     (manifests / "default-cni.yaml").write_text(cni)
     shutil.copy2(FILES / "default-storage.yaml", manifests / "default-storage.yaml")
 

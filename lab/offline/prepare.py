@@ -11,14 +11,16 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from rich.console import Console
 
 from lab import paths, settings, versions
 from lab.addons import catalog
-from lab.errors import LabError
+from lab.errors import LabBusy, LabError
+from lab.lock import lock_for
 from lab.offline import addons, debs, engine, gobuild, images, loadbalancer, nodeimage, rootfs
 from lab.offline.steps import Step, file_digest, run_steps
 from lab.shell import run_build
@@ -298,7 +300,8 @@ def prepare(
     load balancer image too."""
     console = console or Console(stderr=True)
     releases = list(releases)
-    timings = run_steps(plan(releases, addon_names, with_loadbalancer), offline_dir() / "stamps", console)
+    with _one_build_at_a_time(console):
+        timings = run_steps(plan(releases, addon_names, with_loadbalancer), offline_dir() / "stamps", console)
     configured = settings.load()
     node_images = dict(configured.node_images)
     node_images.update({r.kubernetes: nodeimage.node_image_name(r.kubernetes) for r in releases})
@@ -310,6 +313,22 @@ def prepare(
         }
     )
     return timings
+
+
+@contextmanager
+def _one_build_at_a_time(console: Console) -> Iterator[None]:
+    """Hold the build cache's lock: two builds of one step at once share its work folder (one
+    removing the tree the other compiles from), so a second `prepare` (another lab's `start`
+    building an add-on on demand, a test run beside a trainee's) waits, then finds the steps
+    done. A killed holder's lock goes with it (flock)."""
+    lock = lock_for(offline_dir())
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(lock.hold("offline prepare", wait=0))
+        except LabBusy:
+            console.print(f"waiting for {lock.holder()}, which is building this machine's images")
+            stack.enter_context(lock.hold("offline prepare", wait=None))
+        yield
 
 
 class _Lines:

@@ -20,7 +20,7 @@ NODE_PACKAGES = (
 )
 
 BASE_PACKAGES = (
-    # one small base for kube-proxy, the pod network daemon and the nginx stand-in
+    # one small base for kube-proxy, kindnetd (both exec iptables) and the nginx stand-in
     "iptables", "conntrack", "iproute2", "ca-certificates", "curl", "jq", "nginx-light",
     "busybox-static",
 )

@@ -1,5 +1,6 @@
-"""The add-ons on the real test cluster: NetworkPolicy is enforced (by kube-network-policies, or
-by kube-router's iptables/ipset controller on a kernel without nf_tables' queue expression), the
+"""The add-ons on the real test cluster: NetworkPolicy is enforced (by kind's kindnetd, the pod
+network, or by kube-router's iptables/ipset controller on a kernel without nf_tables' queue
+expression, which kindnetd's policy agent needs), the
 default StorageClass provisions volumes that outlive their pod, `kubectl top` answers, and
 Traefik routes Gateway API HTTPRoutes and Ingresses by path. metrics-server and the gateway are
 installed on demand here, as `start` does for a scenario that declares them."""
@@ -95,11 +96,14 @@ def test_the_network_policy_implementation_fits_the_kernel(lab_cluster, ctx) -> 
     apps = client.AppsV1Api(ctx.api)
     names = {d.metadata.name for d in apps.list_namespaced_daemon_set("kube-system").items}
     nodes = len(ctx.core.list_node().items)
-    expected, other = (("kube-network-policies", "kube-router") if nft_queue_supported(lab_cluster.cluster.nodes()[0])
-                       else ("kube-router", "kube-network-policies"))
-    assert expected in names and other not in names, names
-    status = apps.read_namespaced_daemon_set(expected, "kube-system").status
-    assert status.number_ready == status.desired_number_scheduled == nodes
+    # kind's own pod network, offline as online
+    kindnet = apps.read_namespaced_daemon_set("kindnet", "kube-system")
+    assert "kindest/kindnetd" in kindnet.spec.template.spec.containers[0].image
+    expected = ["kindnet"] if nft_queue_supported(lab_cluster.cluster.nodes()[0]) else ["kindnet", "kube-router"]
+    assert ("kube-router" in names) == ("kube-router" in expected), names
+    for name in expected:
+        status = apps.read_namespaced_daemon_set(name, "kube-system").status
+        assert status.number_ready == status.desired_number_scheduled == nodes, name
 
 
 def test_network_policy_denies_then_allows_exactly_one_flow(ctx) -> None:

@@ -10,13 +10,16 @@ import pytest
 
 from lab import versions
 from lab.addons import crds
-from lab.addons.catalog import ADDONS, ALWAYS, BUSYBOX, NFT_QUEUE, images, wanted
-from lab.addons.install import PROBES, Observed, implementations, plan, read_record, write_record
+from lab.addons.catalog import ADDONS, ALWAYS, BUSYBOX, images, wanted
+from lab.addons.install import Observed, builtin, plan, read_record, write_record
 from lab.scenario.models import Cluster, Scenario
 
-OFFLINE = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="kubernetes.io/host-path")
-KIND = Observed(kindnet_image="docker.io/kindest/kindnetd:v20250512-df8de77b", standard_provisioner="rancher.io/local-path",
-               local_path_image="docker.io/kindest/local-path-provisioner:v20250214-acbabc1a")
+KINDNETD = versions.KINDNETD_IMAGE
+OFFLINE = Observed(kindnet_image=KINDNETD, standard_provisioner="kubernetes.io/host-path", nft_queue=False)
+"""An offline node image (kind's kindnetd built here, kind's legacy host-path class) on a kernel
+without nf_tables' queue expression, as on the development machine."""
+KIND = Observed(kindnet_image=KINDNETD, standard_provisioner="rancher.io/local-path",
+               local_path_image="docker.io/kindest/local-path-provisioner:v20250214-acbabc1a", nft_queue=True)
 
 
 def digests() -> dict[str, str]:
@@ -38,10 +41,7 @@ def test_a_scenario_declares_addons_and_rejects_unknown_ones() -> None:
         Scenario.model_validate({**base, "cluster": {"addons": ["istio"]}})
 
 
-EVERY_IMPLEMENTATION = [addon for a in ADDONS.values() for addon in a.implementations()]
-
-
-@pytest.mark.parametrize("addon", EVERY_IMPLEMENTATION, ids=lambda a: f"{a.name}:{a.manifest}")
+@pytest.mark.parametrize("addon", ADDONS.values(), ids=lambda a: f"{a.name}:{a.manifest}")
 def test_every_manifest_renders_with_the_pinned_images(addon) -> None:
     documents = addon.documents()
     text = repr(documents)
@@ -57,9 +57,6 @@ def test_every_manifest_renders_with_the_pinned_images(addon) -> None:
 
 
 def test_manifest_details_the_lab_depends_on() -> None:
-    netpol = ADDONS["network-policy"].documents()[-1]["spec"]["template"]["spec"]["containers"][0]
-    # the kubelet expands $(MY_NODE_NAME); the template must leave it alone
-    assert "--hostname-override=$(MY_NODE_NAME)" in netpol["args"]
     storage = {d["kind"]: d for d in ADDONS["storage"].documents()}
     assert storage["StorageClass"]["metadata"]["name"] == "standard"
     assert storage["StorageClass"]["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
@@ -74,9 +71,7 @@ def test_manifest_details_the_lab_depends_on() -> None:
 
 
 def test_kube_router_runs_only_its_policy_controller_on_every_node() -> None:
-    fallback = ADDONS["network-policy"].fallback
-    assert fallback is not None and fallback.probe == NFT_QUEUE and NFT_QUEUE in PROBES
-    documents = {d["kind"]: d for d in fallback.addon.documents()}
+    documents = {d["kind"]: d for d in ADDONS["network-policy"].documents()}
     pod = documents["DaemonSet"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert {"--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false"} <= set(container["args"])
@@ -92,40 +87,12 @@ def test_kube_router_runs_only_its_policy_controller_on_every_node() -> None:
                        ("discovery.k8s.io", "endpointslices"), ("networking.k8s.io", "networkpolicies")}
 
 
-def test_the_kernel_probe_chooses_the_network_policy_implementation() -> None:
-    asked: list[str] = []
-
-    def probe(result: bool):
-        def run(name: str) -> bool:
-            asked.append(name)
-            return result
-        return run
-
-    lacking = implementations(["metrics-server"], OFFLINE, probe(False))
-    assert lacking["network-policy"] is ADDONS["network-policy"].fallback.addon
-    assert lacking["network-policy"].workloads[0].name == "kube-router"
-    assert lacking["storage"] is ADDONS["storage"] and lacking["metrics-server"] is ADDONS["metrics-server"]
-    assert asked == [NFT_QUEUE]  # once, for the one add-on with a fallback
-    able = implementations([], OFFLINE, probe(True))
-    assert able["network-policy"] is ADDONS["network-policy"]
-    asked.clear()
-    # kind's own kindnetd stays, whatever the kernel: not even probed
-    assert implementations([], KIND, probe(False))["network-policy"] is ADDONS["network-policy"]
-    assert asked == []
-    assert ADDONS["network-policy"].chosen({}) is ADDONS["network-policy"]
-
-
-def test_the_record_tells_the_two_implementations_apart() -> None:
-    ours, fallback = ADDONS["network-policy"].implementations()
-    assert ours.digest() != fallback.digest()
-    after = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="rancher.io/local-path",
-                     local_path_image=images()["local-path-provisioner"])
-    chosen = {**digests(), "network-policy": fallback.digest()}
-    # a cluster that got kube-network-policies before the kernel was probed gets kube-router now
-    decided = plan([], after, {"network-policy": ours.digest(), "storage": digests()["storage"]}, chosen)
-    assert decided.apply == ["network-policy"] and decided.current == ["storage"]
-    decided = plan([], after, {"network-policy": fallback.digest(), "storage": digests()["storage"]}, chosen)
-    assert decided.current == ["network-policy", "storage"]
+def test_kindnetd_enforces_policies_itself_only_where_the_kernel_lets_it() -> None:
+    assert builtin("network-policy", KIND)
+    assert not builtin("network-policy", OFFLINE)  # kube-router instead
+    assert not builtin("network-policy", Observed(kindnet_image=KINDNETD))  # the kernel was not probed
+    # another pod network (a node image of one's own): kube-router, whatever the kernel
+    assert not builtin("network-policy", Observed(kindnet_image="example/podnet:v1", nft_queue=True))
 
 
 def test_wanted_adds_the_always_on_addons_in_catalog_order() -> None:
@@ -147,11 +114,14 @@ def test_kind_default_cluster_has_policy_and_storage_of_its_own() -> None:
     assert decided.builtin == ["network-policy", "storage"]
     assert decided.apply == ["metrics-server", "gateway"]
     assert not decided.replace_storage_class
+    # the same official node image on a kernel without nf_tables' queue expression
+    lacking = Observed(**{**KIND.__dict__, "nft_queue": False})
+    assert plan([], lacking, {}, digests()).apply == ["network-policy"]
 
 
 def test_installed_addons_are_only_checked_until_their_manifests_change() -> None:
     installed = {"network-policy": digests()["network-policy"], "storage": digests()["storage"]}
-    after = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="rancher.io/local-path",
+    after = Observed(kindnet_image=KINDNETD, standard_provisioner="rancher.io/local-path",
                      local_path_image=images()["local-path-provisioner"])
     decided = plan([], after, installed, digests())
     assert decided.current == ["network-policy", "storage"] and decided.apply == []
@@ -162,7 +132,7 @@ def test_installed_addons_are_only_checked_until_their_manifests_change() -> Non
 
 def test_our_own_provisioner_is_never_taken_for_kinds() -> None:
     # applied once, its record lost (a start that failed before the record was written)
-    ours = Observed(kindnet_image="cka-lab/podnet:v1", standard_provisioner="rancher.io/local-path",
+    ours = Observed(kindnet_image=KINDNETD, standard_provisioner="rancher.io/local-path",
                     local_path_image=images()["local-path-provisioner"])
     decided = plan([], ours, {}, digests())
     assert decided.apply == ["network-policy", "storage"] and not decided.replace_storage_class

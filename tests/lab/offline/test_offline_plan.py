@@ -121,7 +121,7 @@ def test_another_etcd_release_writes_its_wrapper_main_where_its_package_is(monke
 
 def test_the_default_plan_builds_only_the_always_on_addons() -> None:
     built = names(prepare.plan())
-    assert {"go-build-kube-network-policies", "go-build-local-path-provisioner"} <= set(built)
+    assert {"go-build-kube-router", "go-build-local-path-provisioner"} <= set(built)
     assert not {"go-build-traefik", "go-build-metrics-server", "gateway-api-crds"} & set(built)
 
 
@@ -165,7 +165,7 @@ def test_the_node_image_preloads_the_always_on_addon_images(monkeypatch) -> None
     by_name = {s.name: s for s in steps}
     node = by_name["node-image"]
     preload = node.inputs()["preload"]
-    for image in ("kube-network-policies", "local-path-provisioner", "kube-router"):  # both implementations of network-policy
+    for image in ("kindnetd", "local-path-provisioner", "kube-router"):  # kind's CNI, and network-policy where it cannot
         assert any(f"/{image}:" in p for p in preload), (image, preload)
         assert any(a.startswith(f"image-{image}:") for a in node.after)
     assert not any("traefik" in p for p in preload)
@@ -173,3 +173,38 @@ def test_the_node_image_preloads_the_always_on_addon_images(monkeypatch) -> None
     assert names(steps).index("go-build-traefik") > names(steps).index("node-image")
     upgrade = by_name[f"node-image-{UPGRADE.kubernetes}"].inputs()["preload"]
     assert not any("local-path-provisioner" in p for p in upgrade)
+
+
+def test_a_second_build_waits_for_the_first_then_finds_its_steps_done(monkeypatch) -> None:
+    import io
+    import threading
+
+    from rich.console import Console
+
+    from lab.lock import lock_for
+
+    ran: list[str] = []
+    monkeypatch.setattr(prepare, "plan", lambda *a, **k: [])
+    monkeypatch.setattr(prepare, "run_steps", lambda steps, stamps, console: ran.append("steps") or {})
+    monkeypatch.setattr(prepare.settings, "save", lambda values: None)
+    holding, release = threading.Event(), threading.Event()
+
+    def first_build() -> None:
+        with lock_for(prepare.offline_dir()).hold("offline prepare"):
+            holding.set()
+            release.wait(10)
+            ran.append("first done")
+
+    first = threading.Thread(target=first_build)
+    first.start()
+    holding.wait(10)
+    out = io.StringIO()
+    second = threading.Thread(target=lambda: prepare.prepare(Console(file=out)))
+    second.start()
+    second.join(1.0)
+    assert second.is_alive() and ran == []  # waiting, not building beside it
+    assert "waiting for `cka-lab offline prepare`" in out.getvalue()
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert ran == ["first done", "steps"]
