@@ -120,7 +120,9 @@ def undo_object(ctx: LabContext, entry: ObjectState) -> None:
             resource.delete(name=entry.name, namespace=namespace, body={"propagationPolicy": "Background"})
         except NotFoundError:
             return
-        _wait_gone(resource, entry.name, namespace, what)
+        _wait_gone(resource, entry.name, namespace, what,
+                   stuck=(lambda: _namespace_stuck_on_discovery(resource, entry.name))
+                   if entry.object_kind == "Namespace" else None, restart=ctx.cluster.restart_api_servers)
         return
     if _exists(resource, entry.name, namespace):
         if entry.object_kind == "Pod":
@@ -146,15 +148,45 @@ def _exists(resource, name: str, namespace: str | None) -> bool:
         return False
 
 
-def _wait_gone(resource, name: str, namespace: str | None, what: str, timeout: float = 120) -> None:
+STUCK_NAMESPACE = 30
+"""Seconds a namespace may wait on its API server's stale discovery before that is restarted."""
+
+
+def _namespace_stuck_on_discovery(resource, name: str) -> bool:
+    """The namespace controller cannot finish: the API server's discovery still marks an
+    aggregated group (metrics.k8s.io) stale, though its APIService is Available again (seen after
+    an etcd restore; restarting the controller-manager does not help, the API server does). The
+    deletion then waits for ever."""
     try:
-        wait_until(
-            lambda: not _exists(resource, name, namespace) or Pending("still there (finalizers?)"),
-            timeout=timeout,
-            what=f"{what} to be deleted",
-        )
+        conditions = resource.get(name=name).status.conditions or []
+    except Exception:  # noqa: BLE001  (gone, or the API restarting: the wait decides)
+        return False
+    return any(c.type == "NamespaceDeletionDiscoveryFailure" and c.status == "True" and "stale" in (c.message or "")
+               for c in conditions)
+
+
+def _wait_gone(resource, name: str, namespace: str | None, what: str, timeout: float = 120,
+               stuck: Callable[[], bool] | None = None, restart: Callable[[], None] | None = None) -> None:
+    """Wait until the object is gone. `stuck` (a namespace held by stale discovery) restarts the
+    API servers once (`restart`), after STUCK_NAMESPACE seconds of it."""
+    import time
+
+    started, restarted = time.monotonic(), []
+
+    def gone() -> object:
+        if not _exists(resource, name, namespace):
+            return True
+        if stuck and restart and not restarted and time.monotonic() - started > STUCK_NAMESPACE and stuck():
+            restarted.append(True)
+            restart()
+            return Pending("still there: its API server's discovery was stale, restarted it")
+        return Pending("still there (finalizers?)")
+
+    try:
+        wait_until(gone, timeout=timeout, what=f"{what} to be deleted", retry_on=transient_api_errors())
     except TimedOut as exc:
         raise UndoFailed(exc.message) from None
+
 
 
 UNDO = {
