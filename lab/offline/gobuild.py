@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import versions
+from lab.offline.steps import file_digest
 from lab.shell import run_build
 
 _GO_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false"}
@@ -43,17 +44,8 @@ class GoBuild:
             "main": self.main_source,
             "replaces": self.replaces,
             "unchecked_sums": self.unchecked_sums,
-            "source_tree": _tree_digest(self.source_tree) if self.source_tree else None,
+            "source_tree": file_digest(self.source_tree) if self.source_tree else None,
         }
-
-
-def _tree_digest(folder: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def _staging_version(version: str = versions.KUBERNETES_VERSION) -> str:
@@ -217,7 +209,8 @@ def go_binary() -> str:
 
 
 def build(spec: GoBuild, workdir: Path, bindir: Path) -> None:
-    """Write the wrapper module, resolve it through the module proxy, build into bindir."""
+    """Write the wrapper module (or copy the shipped module), resolve it through the module
+    proxy, build into bindir."""
     src = workdir / spec.name
     if src.exists():
         shutil.rmtree(src)
@@ -225,10 +218,23 @@ def build(spec: GoBuild, workdir: Path, bindir: Path) -> None:
     env = {**_GO_ENV, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
     if spec.source_tree is not None:
         shutil.copytree(spec.source_tree, src)
-        bindir.mkdir(parents=True, exist_ok=True)
-        run_build([go, "build", "-trimpath", "-ldflags", spec.ldflags, "-o", str(bindir) + "/", *spec.packages],
-                  cwd=src, env={**env, "GOFLAGS": "-mod=readonly -buildvcs=false"}, context=f"building {spec.name}")
-        return
+        # its go.sum pins every dependency: no `go mod tidy`, which would move the pins
+        env["GOFLAGS"] = "-mod=readonly -buildvcs=false"
+    else:
+        _write_wrapper(spec, src)
+        if spec.unchecked_sums:
+            env["GONOSUMDB"] = spec.module
+        run_build([go, "mod", "tidy"], cwd=src, env=env, context=f"resolving {spec.module}@{spec.version}")
+    bindir.mkdir(parents=True, exist_ok=True)
+    run_build(
+        [go, "build", "-trimpath", "-ldflags", spec.ldflags, "-o", str(bindir) + "/", *spec.packages],
+        cwd=src,
+        env=env,
+        context=f"building {spec.name}",
+    )
+
+
+def _write_wrapper(spec: GoBuild, src: Path) -> None:
     src.mkdir(parents=True)
     lines = ["module ckalab.build/" + spec.name, "", "go 1.24.0", "", f"require {spec.module} {spec.version}"]
     if spec.replaces:
@@ -243,13 +249,3 @@ def build(spec: GoBuild, workdir: Path, bindir: Path) -> None:
         main_dir = src / next(p for p in spec.packages if p.startswith("./"))
         main_dir.mkdir(parents=True)
         (main_dir / "main.go").write_text(spec.main_source)
-    if spec.unchecked_sums:
-        env["GONOSUMDB"] = spec.module
-    run_build([go, "mod", "tidy"], cwd=src, env=env, context=f"resolving {spec.module}@{spec.version}")
-    bindir.mkdir(parents=True, exist_ok=True)
-    run_build(
-        [go, "build", "-trimpath", "-ldflags", spec.ldflags, "-o", str(bindir) + "/", *spec.packages],
-        cwd=src,
-        env=env,
-        context=f"building {spec.name}",
-    )
