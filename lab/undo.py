@@ -6,6 +6,7 @@ the recorded state did not come back: a reset never reports a baseline it did no
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable
 
 from lab.cluster.node import delete_file, file_mode, read_file, service_state, write_file
@@ -121,8 +122,7 @@ def undo_object(ctx: LabContext, entry: ObjectState) -> None:
         except NotFoundError:
             return
         _wait_gone(resource, entry.name, namespace, what,
-                   stuck=(lambda: _namespace_stuck_on_discovery(resource, entry.name))
-                   if entry.object_kind == "Namespace" else None, restart=ctx.cluster.restart_api_servers)
+                   restart_api=ctx.cluster.restart_api_servers if entry.object_kind == "Namespace" else None)
         return
     if _exists(resource, entry.name, namespace):
         if entry.object_kind == "Pod":
@@ -166,19 +166,19 @@ def _namespace_stuck_on_discovery(resource, name: str) -> bool:
 
 
 def _wait_gone(resource, name: str, namespace: str | None, what: str, timeout: float = 120,
-               stuck: Callable[[], bool] | None = None, restart: Callable[[], None] | None = None) -> None:
-    """Wait until the object is gone. `stuck` (a namespace held by stale discovery) restarts the
-    API servers once (`restart`), after STUCK_NAMESPACE seconds of it."""
-    import time
-
+               restart_api: Callable[[], None] | None = None) -> None:
+    """Wait until the object is gone. With `restart_api` (a namespace), a deletion held by the
+    API server's stale discovery (_namespace_stuck_on_discovery) for STUCK_NAMESPACE seconds
+    restarts the API servers, once."""
     started, restarted = time.monotonic(), []
 
     def gone() -> object:
         if not _exists(resource, name, namespace):
             return True
-        if stuck and restart and not restarted and time.monotonic() - started > STUCK_NAMESPACE and stuck():
+        if (restart_api and not restarted and time.monotonic() - started > STUCK_NAMESPACE
+                and _namespace_stuck_on_discovery(resource, name)):
             restarted.append(True)
-            restart()
+            restart_api()
             return Pending("still there: its API server's discovery was stale, restarted it")
         return Pending("still there (finalizers?)")
 
@@ -186,7 +186,6 @@ def _wait_gone(resource, name: str, namespace: str | None, what: str, timeout: f
         wait_until(gone, timeout=timeout, what=f"{what} to be deleted", retry_on=transient_api_errors())
     except TimedOut as exc:
         raise UndoFailed(exc.message) from None
-
 
 
 UNDO = {

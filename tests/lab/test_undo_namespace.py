@@ -36,8 +36,7 @@ def _fast(monkeypatch) -> None:
 
 
 def _wait(ns: Namespaces, timeout: float = 1.5) -> None:
-    undo._wait_gone(ns, "shop", None, "Namespace/shop", timeout=timeout,
-                    stuck=lambda: undo._namespace_stuck_on_discovery(ns, "shop"), restart=ns.restart)
+    undo._wait_gone(ns, "shop", None, "Namespace/shop", timeout=timeout, restart_api=ns.restart)
 
 
 def test_stale_discovery_restarts_the_api_server_once_and_the_namespace_goes() -> None:
