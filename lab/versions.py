@@ -101,8 +101,9 @@ def release(version: str | None) -> Release:
 # --- cluster add-ons (lab/addons): what `cka-lab start` installs beside kind's own components.
 KUBE_ROUTER_VERSION = "v2.1.0"
 """NetworkPolicy agent of clusters whose kernel lacks nf_tables' queue expression (which
-kindnetd's own agent, kube-network-policies, needs): kube-router's network policy controller alone, enforcing with
-iptables and ipset (what k3s embeds). The only v2 release the module proxy serves."""
+kindnetd's own agent, kube-network-policies, needs): kube-router's network policy controller
+alone, enforcing with iptables and ipset (what k3s embeds). The only v2 release the module proxy
+serves."""
 LOCAL_PATH_PROVISIONER_VERSION = "v0.0.30"
 """Dynamic provisioner behind the default StorageClass `standard` (what kind ships)."""
 METRICS_SERVER_VERSION = "v0.8.0"
