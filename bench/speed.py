@@ -8,7 +8,8 @@ user's lab is never touched):
   observable) against a bare `kind create cluster --wait` with the same node image and nodes,
   alternated; the ratio is the figure;
 - warm start and reset of one scenario per fault family;
-- check latency: in-process (the TUI's path) and as a whole process, p50 and p95;
+- check latency: in-process (the TUI's path) and as a whole process, p50 and p95, and a whole
+  `cka-lab check` while the API server is stuck (wrong etcd endpoint), with its sentence;
 - `cka-lab --help` against `python3 -c pass`;
 - idle memory of the cluster's node containers.
 Figures are printed, never asserted: compare runs side by side."""
@@ -16,6 +17,7 @@ Figures are printed, never asserted: compare runs side by side."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -59,6 +61,10 @@ def main() -> None:
     config = settings.load()
     state = Path(tempfile.mkdtemp(prefix="cka-lab-bench-"))
     env = {**os.environ, "CKA_LAB_HOME": str(state), "CKA_LAB_CLUSTER": "cka-lab-bench"}
+    # an installed tool runs from compiled bytecode (pip and pipx compile at install time): a
+    # shell that forbids writing it would time the compiler instead of cka-lab
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    timed([sys.executable, "-c", "import lab.cli, lab.session, lab.scenario.loader, tui.app"], env)
     lab = [sys.executable, "-m", "lab"]
     kind = ensure_kind(config.kind_binary)
     rows: list[tuple[str, str]] = []
@@ -105,6 +111,16 @@ def main() -> None:
         whole.append(time.monotonic() - started)
     rows.append(("check in-process (p50 / p95)", f"{percentile(in_process, .5):6.3f} s / {percentile(in_process, .95):6.3f} s"))
     rows.append(("check whole process (p50 / p95)", f"{percentile(whole, .5):6.3f} s / {percentile(whole, .95):6.3f} s"))
+    timed([*lab, "reset"], env)
+
+    timed([*lab, "start", "apiserver-down", "--variant", "wrong-etcd-endpoint", "--no-tui"], env)
+    stuck, said = [], ""
+    for _ in range(3):
+        started = time.monotonic()
+        graded = subprocess.run([*lab, "check", "--json"], env=env, capture_output=True, text=True, timeout=120)
+        stuck.append(time.monotonic() - started)
+        said = next((c["message"] for c in json.loads(graded.stdout)["checks"] if c["status"] == "failing"), "")
+    rows.append(("check, API server stuck (median)", f"{statistics.median(stuck):6.3f} s: {said}"))
     timed([*lab, "reset"], env)
 
     helps = [timed([*lab, "--help"], env) for _ in range(5)]

@@ -16,6 +16,14 @@ from lab.registry import CHECKS
 
 CHECK_BOUND = 8.0
 """Seconds one check may take (checks with their own `timeout` parameter get that plus a margin)."""
+API_GRACE = 2.5
+"""Seconds a step's checks run before the API server's health decides for those still running:
+when it does not answer its readiness endpoint, they fail then with that sentence rather than
+waiting out their bound (an API server stuck on a wrong etcd endpoint held a whole
+`cka-lab check` for 20 s)."""
+PROBE_TIMEOUT = 2.0
+"""Seconds the readiness probe waits to connect and for its answer (a healthy lab API server
+answers in milliseconds; its etcd check gives up after 2 s)."""
 
 
 @dataclass(frozen=True)
@@ -58,15 +66,38 @@ def run_check(ctx, spec: BaseModel) -> CheckResult:
     return result
 
 
+def api_health(ctx) -> str | None:
+    """None when the lab's API server answers `/readyz` with 200; otherwise a sentence that says
+    so (never which component is behind it: `kubectl get --raw '/readyz?verbose'` is the
+    trainee's to run)."""
+    import urllib3
+
+    from lab.cluster.api import explain
+
+    api = ctx.api
+    host = api.configuration.host
+    try:
+        response = api.rest_client.pool_manager.request(
+            "GET", f"{host}/readyz", timeout=urllib3.Timeout(connect=PROBE_TIMEOUT, read=PROBE_TIMEOUT), retries=False
+        )
+    except Exception as exc:  # the probe must never crash the grader
+        return explain(exc, host, read_timeout=PROBE_TIMEOUT) or f"API server at {host} is not answering: {type(exc).__name__}"
+    if response.status != 200:
+        return f"API server at {host} is not ready: /readyz answered {response.status}"
+    return None
+
+
 def bound_of(spec: BaseModel) -> float:
     own = getattr(spec, "timeout", None)
     return max(CHECK_BOUND, float(own) + 5) if isinstance(own, int | float) else CHECK_BOUND
 
 
-def run_checks(ctx, specs: list[BaseModel], clock=time.monotonic) -> list[CheckResult]:
+def run_checks(ctx, specs: list[BaseModel], clock=time.monotonic, probe=api_health) -> list[CheckResult]:
     """Run checks concurrently, each within its bound; results in the order of `specs`. A check
     still running at its bound is reported as not answering (its thread finishes on its own:
-    every call it makes has its own timeout)."""
+    every call it makes has its own timeout). Beside them `probe` asks the API server whether it
+    is ready: checks still running after API_GRACE seconds on an API server that is not fail
+    then, with the probe's sentence."""
     if not specs:
         return []
     # build the shared clients once, here, rather than racing to build them in every thread
@@ -84,12 +115,34 @@ def run_checks(ctx, specs: list[BaseModel], clock=time.monotonic) -> list[CheckR
         finally:
             done[index].set()
 
-    pool = ThreadPoolExecutor(max_workers=min(8, len(specs)), thread_name_prefix="check")
+    health: list[str | None] = [None]
+    probed = threading.Event()
+
+    def check_api() -> None:
+        try:
+            health[0] = probe(ctx)
+        except Exception as exc:  # a probe must never crash the grader either
+            health[0] = explain_failure(ctx, exc).message
+        finally:
+            probed.set()
+
+    pool = ThreadPoolExecutor(max_workers=min(8, len(specs)) + 1, thread_name_prefix="check")
     try:
+        pool.submit(check_api)
         for index, spec in enumerate(specs):
             pool.submit(work, index, spec)
         started = clock()
+        judged, unhealthy = False, None
         for index, spec in enumerate(specs):
+            if not judged:
+                done[index].wait(max(0.0, min(bound_of(spec), API_GRACE) - (clock() - started)))
+                if not done[index].is_set() and clock() - started >= API_GRACE:
+                    judged = True
+                    probed.wait(max(0.0, API_GRACE - (clock() - started)))
+                    unhealthy = health[0] if probed.is_set() else f"the API server is not answering: no reply within {API_GRACE:g}s"
+            if unhealthy is not None and not done[index].is_set():
+                results[index] = CheckResult(False, unhealthy, "check abandoned: the API server is not ready")
+                continue
             left = bound_of(spec) - (clock() - started)
             if not done[index].wait(max(0.0, left)):
                 results[index] = CheckResult(

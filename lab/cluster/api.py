@@ -133,8 +133,9 @@ def transient_api_errors() -> tuple[type[BaseException], ...]:
     return (ApiException, HTTPError, ApiUnreachable)
 
 
-def explain(exc: BaseException, host: str = "") -> str | None:
-    """A sentence for an API failure, or None when `exc` is not one."""
+def explain(exc: BaseException, host: str = "", read_timeout: float = READ_TIMEOUT) -> str | None:
+    """A sentence for an API failure, or None when `exc` is not one (`read_timeout`: the bound
+    the failed request had, for the sentence)."""
     from kubernetes.client.exceptions import ApiException
     from urllib3 import exceptions as u3
 
@@ -144,7 +145,7 @@ def explain(exc: BaseException, host: str = "") -> str | None:
         cause = exc.reason
     text = str(cause)
     if isinstance(cause, u3.ReadTimeoutError) or "Read timed out" in text:
-        return f"{where} is not answering: no reply within {READ_TIMEOUT:g}s"
+        return f"{where} is not answering: no reply within {read_timeout:g}s"
     if "Connection refused" in text:  # NewConnectionError is a ConnectTimeoutError subclass
         return f"{where} is not answering: connection refused"
     if isinstance(cause, u3.ConnectTimeoutError):

@@ -92,3 +92,97 @@ def test_a_read_timeout_and_a_refused_connection_read_as_sentences(registered) -
 def test_a_check_returning_something_else_fails(registered) -> None:
     [result] = run_checks(Ctx(), [registered("wrong", lambda ctx: True)])
     assert result.passed is False and "not a CheckResult" in result.message
+
+
+def test_checks_still_running_on_an_api_server_that_is_not_ready_fail_with_its_sentence(registered, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "API_GRACE", 0.2)
+    monkeypatch.setattr(runner, "CHECK_BOUND", 30.0)
+    release = threading.Event()
+
+    def hang(ctx) -> CheckResult:
+        release.wait(30)
+        return CheckResult(True, "late")
+
+    def quick(ctx) -> CheckResult:
+        return CheckResult(True, "quick")
+
+    def not_ready(ctx) -> str:
+        return "API server at https://127.0.0.1:6443 is not ready: /readyz answered 500"
+
+    try:
+        results = run_checks(Ctx(), [registered("quick", quick), registered("hang", hang)], probe=not_ready)
+    finally:
+        release.set()
+    assert results[0] == CheckResult(True, "quick")
+    assert results[1].passed is False
+    assert results[1].message == "API server at https://127.0.0.1:6443 is not ready: /readyz answered 500"
+
+
+def test_on_a_ready_api_server_a_slow_check_keeps_its_own_bound(registered, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "API_GRACE", 0.1)
+    monkeypatch.setattr(runner, "CHECK_BOUND", 0.4)
+    release = threading.Event()
+
+    def slow(ctx) -> CheckResult:
+        release.wait(0.25)  # past the grace, within the bound
+        return CheckResult(True, "slow but fine")
+
+    try:
+        [result] = run_checks(Ctx(), [registered("slow", slow)], probe=lambda ctx: None)
+    finally:
+        release.set()
+    assert result == CheckResult(True, "slow but fine")
+
+
+def test_a_probe_that_hangs_or_raises_counts_as_an_api_server_not_answering(registered, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "API_GRACE", 0.2)
+    monkeypatch.setattr(runner, "CHECK_BOUND", 30.0)
+    release = threading.Event()
+
+    def hang(ctx) -> CheckResult:
+        release.wait(30)
+        return CheckResult(True, "late")
+
+    def raises(ctx) -> str:
+        raise urllib3.exceptions.MaxRetryError(None, "/readyz", urllib3.exceptions.NewConnectionError(None, "Connection refused"))
+
+    try:
+        [hung] = run_checks(Ctx(), [registered("hang", hang)], probe=lambda ctx: release.wait(30))
+        [refused] = run_checks(Ctx(), [registered("hang", hang)], probe=raises)
+    finally:
+        release.set()
+    assert hung.message == "the API server is not answering: no reply within 0.2s"
+    assert refused.message == "API server at https://127.0.0.1:6443 is not answering: connection refused"
+
+
+class _Answer:
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+def _ctx_answering(answer) -> Any:
+    """A context whose API client's connection pool answers `answer` (a status or an exception)."""
+
+    class Pool:
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, Any]] = []
+
+        def request(self, method: str, url: str, **kwargs: Any) -> _Answer:
+            self.asked.append((url, kwargs["timeout"]))
+            if isinstance(answer, BaseException):
+                raise answer
+            return _Answer(answer)
+
+    ctx = Ctx()
+    ctx.api = type("Api", (), {"configuration": Ctx._Api.configuration, "rest_client": type("Rest", (), {"pool_manager": Pool()})()})()
+    return ctx
+
+
+def test_the_probe_asks_readyz_with_its_own_short_timeout_and_says_what_it_got() -> None:
+    ready = _ctx_answering(200)
+    assert runner.api_health(ready) is None
+    [(url, timeout)] = ready.api.rest_client.pool_manager.asked
+    assert url == "https://127.0.0.1:6443/readyz" and timeout.read_timeout == runner.PROBE_TIMEOUT
+    assert runner.api_health(_ctx_answering(500)) == "API server at https://127.0.0.1:6443 is not ready: /readyz answered 500"
+    slow = urllib3.exceptions.ReadTimeoutError(None, "/readyz", "Read timed out. (read timeout=2.0)")
+    assert runner.api_health(_ctx_answering(slow)) == "API server at https://127.0.0.1:6443 is not answering: no reply within 2s"
