@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import re
 import sys
+import threading
 import types
 from pathlib import Path
 
@@ -110,3 +111,35 @@ def _runs_more_than_imports(text: str) -> bool:
             continue
         return True
     return False
+
+
+_REST = "kubernetes.client.rest"
+_STAND_IN_LOCK = threading.Lock()
+
+
+def load_rest_without_requests() -> None:
+    """Import the client's REST module without `requests`. It imports requests for one function,
+    `should_bypass_proxies`, called only when the client has a proxy (cka-lab's never has), and
+    requests with its own dependencies is a twentieth of a second of every command. While the
+    module imports, a stand-in `requests.utils` is in `sys.modules` whose function imports the
+    real one when first called; it is taken out right after, so a later `import requests` gets
+    the real package. Nothing is done when either is imported already."""
+    with _STAND_IN_LOCK:
+        if _REST in sys.modules or "requests" in sys.modules:
+            return
+        package, utils = types.ModuleType("requests"), types.ModuleType("requests.utils")
+
+        def should_bypass_proxies(url: str, no_proxy: str | None) -> bool:
+            from requests.utils import should_bypass_proxies as real
+
+            return real(url, no_proxy=no_proxy)
+
+        utils.should_bypass_proxies = should_bypass_proxies  # type: ignore[attr-defined]
+        package.utils = utils  # type: ignore[attr-defined]
+        sys.modules["requests"], sys.modules["requests.utils"] = package, utils
+        try:
+            importlib.import_module(_REST)
+        finally:
+            for name, stand_in in (("requests.utils", utils), ("requests", package)):
+                if sys.modules.get(name) is stand_in:
+                    del sys.modules[name]

@@ -21,6 +21,9 @@ def bounded_client(kubeconfig: Path, read_timeout: float = READ_TIMEOUT) -> Any:
     import urllib3
     from kubernetes import client
 
+    from lab.lazy_client import load_rest_without_requests
+
+    load_rest_without_requests()
     configuration = client.Configuration()
     if not _configure_from_embedded_certificates(kubeconfig, configuration):
         from kubernetes import config

@@ -96,3 +96,20 @@ def test_import_lines_become_exports() -> None:
 )
 def test_an_init_that_runs_more_than_imports_is_left_alone(text: str, more: bool) -> None:
     assert _runs_more_than_imports(text) is more
+
+
+def test_the_rest_module_loads_without_requests_which_stays_importable_whole() -> None:
+    out = json.loads(
+        _python(
+            "import json, sys, lab\n"
+            "from lab.lazy_client import load_rest_without_requests\n"
+            "load_rest_without_requests()\n"
+            "from kubernetes.client import rest\n"
+            "before = 'requests' in sys.modules\n"
+            "bypass = rest.should_bypass_proxies('https://127.0.0.1:6443', no_proxy='127.0.0.1')\n"
+            "import requests, requests.utils\n"
+            "print(json.dumps({'before': before, 'bypass': bypass, 'real': requests.utils.__file__ is not None,\n"
+            "                  'session': hasattr(requests, 'Session')}))"
+        )
+    )
+    assert out == {"before": False, "bypass": True, "real": True, "session": True}
