@@ -53,3 +53,14 @@ def test_a_pod_gone_already_is_not_reported() -> None:
     core = Core(pod("coredns-a", ("ReplicaSet", "rs1"), "CrashLoopBackOff"),
                 pod("coredns-b", ("ReplicaSet", "rs1"), "CrashLoopBackOff"), refuse={"coredns-a"})
     assert restart_backed_off_pods(core, set()) == ["coredns-b"]
+
+
+def test_only_the_control_planes_static_pods_and_the_api_server_count_as_static_pod_trouble() -> None:
+    from lab.cluster.lab_cluster import static_pod_trouble
+
+    assert static_pod_trouble(["pod kube-scheduler-cka-lab-control-plane not Ready (Running)"])
+    assert static_pod_trouble(["pod etcd-cka-lab-control-plane not Ready (Pending)"])
+    assert static_pod_trouble(["the API server is not answering: connection refused"])
+    assert static_pod_trouble(["API server not answering (MaxRetryError)"])
+    assert not static_pod_trouble(["pod kube-router-x7k2p not Ready (Pending)", "pod kube-proxy-abcde not Ready (Running)",
+                                   "node cka-lab-worker not Ready"])
