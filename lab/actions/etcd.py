@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.cluster.etcd import LOCAL_ENDPOINT, etcdctl_command
-from lab.cluster.node import Node, NodeUnreachable, read_file
+from lab.cluster.node import CRICTL, Node, NodeUnreachable, read_file
 from lab.errors import CommandError, LabError, TimedOut, UndoFailed
 from lab.ledger import EtcdMemberState
 from lab.params import NodeName
@@ -47,7 +47,7 @@ class Member:
 
 def running_etcd(node: Node) -> str | None:
     """The id of the node's running etcd container, None when it has none."""
-    out = node.run(["crictl", "ps", "-q", "--state", "running", "--name", "^etcd$"], check=False)
+    out = node.run([*CRICTL, "ps", "-q", "--state", "running", "--name", "^etcd$"], check=False)
     ids = out.stdout.split()
     return ids[0] if out.returncode == 0 and ids else None
 

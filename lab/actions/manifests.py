@@ -8,7 +8,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from lab.actions.files import record_file
-from lab.cluster.node import Node, file_mode, read_file, write_file
+from lab.cluster.node import CRICTL, Node, file_mode, read_file, write_file
 from lab.errors import LabError, TimedOut
 from lab.jsonpath import JsonPathError, assign
 from lab.ledger import PathState
@@ -37,7 +37,7 @@ def manifest_path(manifest: str) -> str:
 
 
 def pod_sandboxes(node: Node, pod_name: str) -> set[str]:
-    out = node.run(["crictl", "pods", "--namespace", "kube-system", "--name", f"^{pod_name}-", "-q"], check=False)
+    out = node.run([*CRICTL, "pods", "--namespace", "kube-system", "--name", f"^{pod_name}-", "-q"], check=False)
     return set(out.stdout.split())
 
 
@@ -46,7 +46,7 @@ def running_containers(node: Node, sandboxes: set[str]) -> set[str] | None:
     answer from a failed call must not pass for "all stopped")."""
     found: set[str] = set()
     for sandbox in sorted(sandboxes):
-        out = node.run(["crictl", "ps", "--pod", sandbox, "--state", "running", "-q"], check=False)
+        out = node.run([*CRICTL, "ps", "--pod", sandbox, "--state", "running", "-q"], check=False)
         if out.returncode != 0:
             return None
         found.update(out.stdout.split())
@@ -87,7 +87,7 @@ def hasten_replacement(node: Node, pod_name: str, before: set[str], running_befo
         return True
     except TimedOut:
         for container in sorted(running_before):
-            node.run(["crictl", "stop", "--timeout", "2", container], check=False, timeout=30)
+            node.run([*CRICTL, "stop", "--timeout", "2", container], check=False, timeout=30)
         return False
 
 

@@ -17,7 +17,7 @@ from lab import paths, versions
 from lab.atomic import write_atomic
 from lab.cluster import kindbin, packages
 from lab.cluster.api import is_ready, transient_api_errors
-from lab.cluster.node import Node, wait_until_booted
+from lab.cluster.node import CRICTL, CRICTL_SHELL, Node, wait_until_booted
 from lab.errors import ClusterError, CommandError, LabError, SafetyError, TimedOut
 from lab.imageref import containerd_name
 from lab.ledger import ClusterIdentity
@@ -369,7 +369,7 @@ class LabCluster:
         nodes = self.nodes()
         for image in images:
             full = containerd_name(image)
-            missing = [n for n in nodes if full not in n.run(["crictl", "images", "-o", "json"]).stdout]
+            missing = [n for n in nodes if full not in n.run([*CRICTL, "images", "-o", "json"]).stdout]
             if not missing:
                 continue
             if run(["docker", "image", "inspect", image], check=False).returncode != 0:
@@ -458,8 +458,8 @@ class LabCluster:
         kubelet starts them again): `grace` seconds between SIGTERM and SIGKILL; `check`
         raises when crictl fails on a node."""
         script = (("set -e; " if check else "") + f"for name in {' '.join(components)}; do "
-                  'ids=$(crictl ps -q --state running --name "^$name\\$"); '
-                  f'[ -z "$ids" ] || crictl stop --timeout {grace} $ids >/dev/null; done'
+                  f'ids=$({CRICTL_SHELL} ps -q --state running --name "^$name\\$"); '
+                  f'[ -z "$ids" ] || {CRICTL_SHELL} stop --timeout {grace} $ids >/dev/null; done'
                   + ("" if check else "; true"))
         for node in self.nodes():
             if node.role == "control-plane":
@@ -474,9 +474,9 @@ class LabCluster:
         own garbage collection would) makes it start the component straight away."""
         script = (
             "for name in etcd kube-apiserver kube-controller-manager kube-scheduler; do "
-            'running=$(crictl ps -q --state running --name "^$name\\$"); [ -n "$running" ] && continue; '
-            'exited=$(crictl ps -a -q --state exited --name "^$name\\$"); '
-            '[ -z "$exited" ] || crictl rm $exited >/dev/null 2>&1; done; true'
+            f'running=$({CRICTL_SHELL} ps -q --state running --name "^$name\\$"); [ -n "$running" ] && continue; '
+            f'exited=$({CRICTL_SHELL} ps -a -q --state exited --name "^$name\\$"); '
+            f'[ -z "$exited" ] || {CRICTL_SHELL} rm $exited >/dev/null 2>&1; done; true'
         )
         for node in self.nodes():
             if node.role == "control-plane":

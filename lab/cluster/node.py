@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from lab.errors import ClusterError, CommandError
 from lab.shell import run
 
+CRICTL = ("crictl", "--timeout", "10s")
+"""crictl as cka-lab runs it on a node. Its own default of 2 s to reach containerd failed on a
+node still starting its first pods on a loaded 2-core machine ("context deadline exceeded while
+waiting for connections to become ready"), which then read as a failed command."""
+CRICTL_SHELL = " ".join(CRICTL)
+"""The same, in a shell script."""
+
 _DOCKER_OWN_ERRORS = ("Error response from daemon", "Cannot connect to the Docker daemon", "error during connect")
 
 

@@ -82,6 +82,8 @@ class CrictlNode:
         self.sandboxes, self.running, self.returncode = sandboxes, running or {}, returncode
 
     def run(self, argv, **_):
+        assert argv[:3] == ["crictl", "--timeout", "10s"]  # containerd may be slow to answer
+        argv = ["crictl", *argv[3:]]
         if argv[:2] == ["crictl", "pods"]:
             assert "^etcd-" in argv
             return subprocess.CompletedProcess(argv, self.returncode, self.sandboxes, "")
@@ -131,7 +133,7 @@ class StoppingNode(CrictlNode):
         self.stopped: list[list[str]] = []
 
     def run(self, argv, **kwargs):
-        if argv[:2] == ["crictl", "stop"]:
+        if argv[:4] == ["crictl", "--timeout", "10s", "stop"]:
             self.stopped.append(argv)
             self.running = {"old": ""}
             return subprocess.CompletedProcess(argv, 0, "", "")
@@ -146,7 +148,7 @@ def test_an_old_pod_the_kubelet_leaves_running_is_stopped_for_it(monkeypatch: py
     monkeypatch.setattr(manifests, "GRACE_WAIT", 0.2)
     node = StoppingNode()
     assert manifests.hasten_replacement(node, "etcd", {"old"}, {"c1"}) is False
-    assert node.stopped == [["crictl", "stop", "--timeout", "2", "c1"]]
+    assert node.stopped == [["crictl", "--timeout", "10s", "stop", "--timeout", "2", "c1"]]
     assert acted_on_edit(node, "etcd", {"old"}, {"c1"}) is True
 
 
