@@ -49,24 +49,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3, help="alternated cold-start rounds")
-    parser.add_argument("--skip-cold", action="store_true", help="only the warm figures")
-    args = parser.parse_args()
-
-    from lab import settings
-    from lab.cluster.kindbin import ensure_kind
-
-    config = settings.load()
-    state = Path(tempfile.mkdtemp(prefix="cka-lab-bench-"))
-    env = {**os.environ, "CKA_LAB_HOME": str(state), "CKA_LAB_CLUSTER": "cka-lab-bench"}
-    # an installed tool runs from compiled bytecode (pip and pipx compile at install time): a
-    # shell that forbids writing it would time the compiler instead of cka-lab
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    timed([sys.executable, "-c", "import lab.cli, lab.session, lab.scenario.loader, tui.app"], env)
-    lab = [sys.executable, "-m", "lab"]
-    kind = ensure_kind(config.kind_binary)
+def measure(args, config, kind: str, lab: list[str], env: dict[str, str], state: Path) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
 
     if not args.skip_cold:
@@ -142,7 +125,34 @@ def main() -> None:
     total = sum(_bytes(line.split(" / ")[0].strip()) for line in stats)
     rows.append(("idle cluster memory", f"{total / 2**20:6.0f} MiB ({len(nodes)} nodes)"))
     subprocess.run([*lab, "down"], env=env, capture_output=True, timeout=600)
+    return rows
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3, help="alternated cold-start rounds")
+    parser.add_argument("--skip-cold", action="store_true", help="only the warm figures")
+    args = parser.parse_args()
+
+    from lab import settings
+    from lab.cluster.kindbin import ensure_kind
+
+    config = settings.load()
+    state = Path(tempfile.mkdtemp(prefix="cka-lab-bench-"))
+    env = {**os.environ, "CKA_LAB_HOME": str(state), "CKA_LAB_CLUSTER": "cka-lab-bench"}
+    # an installed tool runs from compiled bytecode (pip and pipx compile at install time): a
+    # shell that forbids writing it would time the compiler instead of cka-lab
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    timed([sys.executable, "-c", "import lab.cli, lab.session, lab.scenario.loader, tui.app"], env)
+    lab = [sys.executable, "-m", "lab"]
+    kind = ensure_kind(config.kind_binary)
+    try:
+        rows = measure(args, config, kind, lab, env, state)
+    finally:
+        # a failed round must not leave its clusters behind (the next run would reuse them)
+        for name in ("cka-lab-bare", "cka-lab-bench"):
+            subprocess.run([kind, "delete", "cluster", "--name", name, "--kubeconfig", str(state / f"{name}.kubeconfig")],
+                           capture_output=True, timeout=300)
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
