@@ -94,7 +94,10 @@ def test_a_check_returning_something_else_fails(registered) -> None:
     assert result.passed is False and "not a CheckResult" in result.message
 
 
-def test_checks_still_running_on_an_api_server_that_is_not_ready_fail_with_its_sentence(registered, monkeypatch) -> None:
+@pytest.fixture
+def hanging(registered, monkeypatch):
+    """A check that hangs until the test ends (and its release), with a short grace before the
+    API server's health decides and a long bound after it."""
     monkeypatch.setattr(runner, "API_GRACE", 0.2)
     monkeypatch.setattr(runner, "CHECK_BOUND", 30.0)
     release = threading.Event()
@@ -103,16 +106,17 @@ def test_checks_still_running_on_an_api_server_that_is_not_ready_fail_with_its_s
         release.wait(30)
         return CheckResult(True, "late")
 
-    def quick(ctx) -> CheckResult:
-        return CheckResult(True, "quick")
+    yield registered("hang", hang), release
+    release.set()
+
+
+def test_checks_still_running_on_an_api_server_that_is_not_ready_fail_with_its_sentence(registered, hanging) -> None:
+    hang, _ = hanging
 
     def not_ready(ctx) -> str:
         return "API server at https://127.0.0.1:6443 is not ready: /readyz answered 500"
 
-    try:
-        results = run_checks(Ctx(), [registered("quick", quick), registered("hang", hang)], probe=not_ready)
-    finally:
-        release.set()
+    results = run_checks(Ctx(), [registered("quick", lambda ctx: CheckResult(True, "quick")), hang], probe=not_ready)
     assert results[0] == CheckResult(True, "quick")
     assert results[1].passed is False
     assert results[1].message == "API server at https://127.0.0.1:6443 is not ready: /readyz answered 500"
@@ -120,37 +124,25 @@ def test_checks_still_running_on_an_api_server_that_is_not_ready_fail_with_its_s
 
 def test_on_a_ready_api_server_a_slow_check_keeps_its_own_bound(registered, monkeypatch) -> None:
     monkeypatch.setattr(runner, "API_GRACE", 0.1)
-    monkeypatch.setattr(runner, "CHECK_BOUND", 0.4)
-    release = threading.Event()
+    monkeypatch.setattr(runner, "CHECK_BOUND", 30.0)
 
     def slow(ctx) -> CheckResult:
-        release.wait(0.25)  # past the grace, within the bound
+        threading.Event().wait(0.4)  # well past the grace, far within the bound
         return CheckResult(True, "slow but fine")
 
-    try:
-        [result] = run_checks(Ctx(), [registered("slow", slow)], probe=lambda ctx: None)
-    finally:
-        release.set()
+    [result] = run_checks(Ctx(), [registered("slow", slow)], probe=lambda ctx: None)
     assert result == CheckResult(True, "slow but fine")
 
 
-def test_a_probe_that_hangs_or_raises_counts_as_an_api_server_not_answering(registered, monkeypatch) -> None:
-    monkeypatch.setattr(runner, "API_GRACE", 0.2)
-    monkeypatch.setattr(runner, "CHECK_BOUND", 30.0)
-    release = threading.Event()
-
-    def hang(ctx) -> CheckResult:
-        release.wait(30)
-        return CheckResult(True, "late")
+def test_a_probe_that_hangs_or_raises_counts_as_an_api_server_not_answering(hanging, monkeypatch) -> None:
+    hang, release = hanging
+    monkeypatch.setattr(runner, "PROBE_TIMEOUT", 0.1)  # connect and read each: 0.2 s in all
 
     def raises(ctx) -> str:
         raise urllib3.exceptions.MaxRetryError(None, "/readyz", urllib3.exceptions.NewConnectionError(None, "Connection refused"))
 
-    try:
-        [hung] = run_checks(Ctx(), [registered("hang", hang)], probe=lambda ctx: release.wait(30))
-        [refused] = run_checks(Ctx(), [registered("hang", hang)], probe=raises)
-    finally:
-        release.set()
+    [hung] = run_checks(Ctx(), [hang], probe=lambda ctx: release.wait(30))
+    [refused] = run_checks(Ctx(), [hang], probe=raises)
     assert hung.message == "the API server is not answering: no reply within 0.2s"
     assert refused.message == "API server at https://127.0.0.1:6443 is not answering: connection refused"
 
