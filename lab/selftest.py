@@ -53,7 +53,7 @@ def baseline(lab: Lab) -> dict[str, str]:
 def _baseline_once_answering(lab: Lab, progress: Progress) -> dict[str, str]:
     """The baseline, read once the API server answers: a healthy cluster may still drop one
     request (a control-plane pod restarted by reset), which is no difference from the baseline."""
-    return wait_until(lambda: baseline(lab), timeout=60, interval=1, what="the baseline to be readable",
+    return wait_until(lambda: baseline(lab), timeout=60, what="the baseline to be readable",
                       retry_on=transient_api_errors(), progress=progress)
 
 
@@ -137,7 +137,7 @@ def watch_broken(lab: Lab, step: int, specs: list, timeout: float = BROKEN_WAIT)
         return True
 
     try:
-        wait_until(all_seen, timeout=timeout, interval=1, what=f"step {step + 1}'s checks to fail")
+        wait_until(all_seen, timeout=timeout, what=f"step {step + 1}'s checks to fail")
     except TimedOut:
         pass  # the table says which check never failed
     return proofs
@@ -259,7 +259,7 @@ def _advance_within(lab: Lab, progress: Progress, seconds: float) -> bool:
     sends real traffic can miss once on a loaded machine, a fixed cluster passes again soon."""
     try:
         wait_until(lambda: lab.advance(progress) or Pending("a check missed right after passing"),
-                   timeout=seconds, interval=1, what="the step to pass when graded", progress=progress)
+                   timeout=seconds, what="the step to pass when graded", progress=progress)
         return True
     except TimedOut:
         return False

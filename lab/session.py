@@ -303,7 +303,7 @@ class Lab:
             return not waiting or Pending("the cluster does not show it yet")
 
         try:
-            wait_until(broken, timeout=OBSERVABLE_WAIT, interval=1, what=f"step {index + 1} to be ready",
+            wait_until(broken, timeout=OBSERVABLE_WAIT, what=f"step {index + 1} to be ready",
                        progress=progress)
         except TimedOut:
             if seen_failing:
@@ -609,7 +609,7 @@ class Lab:
             failing = [r.message for r in run_checks(self.ctx, checks) if not r.passed]
             return not failing or Pending(failing[0] + (f" (+{len(failing) - 1} more)" if len(failing) > 1 else ""))
 
-        wait_until(passing, timeout=timeout, interval=1, what=what, progress=progress)
+        wait_until(passing, timeout=timeout, what=what, progress=progress)
 
     @staticmethod
     def _variant_label(state: SessionState, scenario: Scenario) -> str | None:

@@ -314,10 +314,10 @@ def ensure(cluster, declared: Iterable[str], progress: Progress = _quiet, timeou
     for name in result.apply + result.current:
         try:
             if deferred.get(name):
-                wait_until(lambda name=name: workloads_ready(c, chosen[name]), timeout=timeout, interval=1,
+                wait_until(lambda name=name: workloads_ready(c, chosen[name]), timeout=timeout,
                            what=f"add-on {name}'s workloads", progress=progress, retry_on=transient_api_errors())
                 apply_documents(c, deferred[name])
-            wait_until(lambda name=name: ready(c, chosen[name]), timeout=timeout, interval=1, what=f"add-on {name}",
+            wait_until(lambda name=name: ready(c, chosen[name]), timeout=timeout, what=f"add-on {name}",
                        progress=progress, retry_on=transient_api_errors())
         except TimedOut as exc:
             raise ClusterError(f"add-on {name} did not become ready: {exc.message}",

@@ -442,7 +442,7 @@ class LabCluster:
             return Pending(problems[0] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""))
 
         try:
-            wait_until(healthy, timeout=timeout, interval=1, what="a healthy lab cluster", progress=progress)
+            wait_until(healthy, timeout=timeout, what="a healthy lab cluster", progress=progress)
         except TimedOut as exc:
             raise ClusterError(f"the lab cluster did not become healthy in time: {exc.message}") from None
 

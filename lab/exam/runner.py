@@ -179,7 +179,7 @@ class Exam:
             return not waiting or Pending(f"task(s) {', '.join(waiting)} not ready yet")
 
         try:
-            wait_until(all_broken, timeout=BROKEN_WAIT, interval=1, what="every task to be ready", progress=progress)
+            wait_until(all_broken, timeout=BROKEN_WAIT, what="every task to be ready", progress=progress)
         except TimedOut as exc:
             raise LabError(f"the exam could not be prepared: {exc.message}", title="Fault did not take",
                            hint="`cka-lab selftest` of the tasks' scenarios shows more") from None
