@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -115,20 +116,15 @@ def run_checks(ctx, specs: list[BaseModel], clock=time.monotonic, probe=api_heal
         finally:
             done[index].set()
 
-    health: list[str | None] = [None]
-    probed = threading.Event()
-
-    def check_api() -> None:
+    def check_api() -> str | None:
         try:
-            health[0] = probe(ctx)
+            return probe(ctx)
         except Exception as exc:  # a probe must never crash the grader either
-            health[0] = explain_failure(ctx, exc).message
-        finally:
-            probed.set()
+            return explain_failure(ctx, exc).message
 
     pool = ThreadPoolExecutor(max_workers=min(8, len(specs)) + 1, thread_name_prefix="check")
     try:
-        pool.submit(check_api)
+        health = pool.submit(check_api)
         for index, spec in enumerate(specs):
             pool.submit(work, index, spec)
         started = clock()
@@ -140,8 +136,10 @@ def run_checks(ctx, specs: list[BaseModel], clock=time.monotonic, probe=api_heal
                     judged = True
                     # a slow answer is not a missing one: the probe ends by its own timeouts
                     probe_bound = 2 * PROBE_TIMEOUT
-                    unhealthy = (health[0] if probed.wait(probe_bound)
-                                 else f"the API server is not answering: no reply within {probe_bound:g}s")
+                    try:
+                        unhealthy = health.result(timeout=probe_bound)
+                    except FutureTimeout:
+                        unhealthy = f"the API server is not answering: no reply within {probe_bound:g}s"
             if unhealthy is not None and not done[index].is_set():
                 results[index] = CheckResult(False, unhealthy, "check abandoned: the API server is not ready")
                 continue
